@@ -1,0 +1,91 @@
+"""The one data-split type every dataset returns, and helpers the lessons share.
+
+Datasets are tensors loaded once; any padding, resizing or scaling is done in bulk here
+or in the loader, never per sample inside the training loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+
+@dataclass(frozen=True)
+class Split:
+    """Inputs ``x`` (N, *input_shape) and targets ``y`` (N,) as tensors.
+
+    Classification and clustering targets are int64 labels; forecasting targets float32.
+    ``index`` optionally gives each target's position in time, for forecast plots.
+    """
+
+    x: torch.Tensor
+    y: torch.Tensor
+    index: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    def to(self, device: Any) -> Split:
+        return Split(self.x.to(device), self.y.to(device), self.index)
+
+
+@dataclass(frozen=True)
+class Splits:
+    """A dataset's train and test splits, as returned by every loader."""
+
+    train: Split
+    test: Split
+
+
+def from_numpy(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, *, task: str
+) -> Splits:
+    """Wrap NumPy arrays as float32 inputs and task-typed targets."""
+    import torch
+
+    target_dtype = torch.float32 if task == "forecasting" else torch.int64
+
+    def split(x: np.ndarray, y: np.ndarray) -> Split:
+        return Split(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=target_dtype))
+
+    return Splits(split(x_train, y_train), split(x_test, y_test))
+
+
+def standardize(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Scale features with statistics of the training split only, so nothing leaks from test."""
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(x_train)
+    return scaler.transform(x_train), scaler.transform(x_test)
+
+
+def window_series(series: np.ndarray, window: int, test_points: int) -> Splits:
+    """Cut a 1-D series into (window -> next value) pairs, holding out its end as test.
+
+    The series is cut once: training pairs come from the first ``len - test_points``
+    values only and test pairs from the last ``test_points`` only, so no test window
+    contains a training target. Inputs are shaped (N, window, 1) for recurrent models;
+    ``index`` records where each target sits in the series.
+    """
+    import numpy as np
+    import torch
+
+    series = np.asarray(series, dtype=np.float32)
+    cut = len(series) - test_points
+    if window < 1 or cut <= window or test_points <= window:
+        raise ValueError(
+            f"a series of {len(series)} values cannot give windows of {window} "
+            f"on both sides of a test tail of {test_points}"
+        )
+
+    def pairs(start: int, stop: int) -> Split:
+        starts = np.arange(start, stop - window)
+        x = series[starts[:, None] + np.arange(window)][..., None]
+        y = series[starts + window]
+        return Split(torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(starts + window))
+
+    return Splits(pairs(0, cut), pairs(cut, len(series)))
