@@ -63,16 +63,17 @@ def zoo_metrics() -> Iterable[MetricSpec]:
 
 @hookspec
 def zoo_run_started(config: RunConfig) -> None:
-    """Observe a run that is about to load its data and train.
+    """Observe a run that is about to train.
 
-    :param config: The resolved run: model, dataset, seed, device, hyperparameters and
-        the run folder that will hold its files.
+    :param config: The resolved run: model, dataset (after any fallback), seed, device,
+        hyperparameters and the run folder that will hold its files.
     :return: Nothing; return values are ignored.
 
     Use in plugins:
-        Fires once per run, after all input has been validated and before any data is
-        loaded. Use it to open a log or an experiment tracker. Do not change the
-        config (it is frozen) and do not raise: an exception here fails the run.
+        Fires once per run, after all input has been validated and the data loaded,
+        just before the model is built. Use it to open a log or an experiment tracker.
+        Do not change the config (it is frozen) and do not raise: an exception here
+        fails the run.
     """
 
 

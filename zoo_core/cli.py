@@ -1,0 +1,440 @@
+"""The `zoo` command. Everything is built inside main(); nothing heavy runs at import.
+
+`zoo --help` and `zoo list` never import torch: the registry holds only spec records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from . import __version__
+from .errors import ZooError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, like every other input error, instead of argparse's usage dump.
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _print_table(rows: list[list[Any]], headers: list[str]) -> None:
+    from tabulate import tabulate
+
+    print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True))
+
+
+def _registry():
+    from .registry import get_registry
+
+    return get_registry()
+
+
+def _warn_broken() -> None:
+    from .plugins import load_plugins
+
+    for info in load_plugins().broken:
+        print(
+            f"zoo: warning: plugin {info.name!r} ({info.distribution} {info.version}) is broken: {info.error}",
+            file=sys.stderr,
+        )
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = _registry()
+
+    def keep(task: str) -> bool:
+        return args.task is None or task == args.task
+
+    models = [
+        {
+            "name": n,
+            "task": e.spec.task,
+            "plugin": e.plugin,
+            "default_dataset": e.spec.default_dataset,
+            "baseline": e.spec.baseline,
+            "summary": e.spec.summary,
+        }
+        for n, e in registry.models.items()
+        if keep(e.spec.task)
+    ]
+    datasets = [
+        {
+            "name": n,
+            "task": e.spec.task,
+            "plugin": e.plugin,
+            "train_size": e.spec.train_size,
+            "test_size": e.spec.test_size,
+            "offline": e.spec.offline,
+            "summary": e.spec.description,
+        }
+        for n, e in registry.datasets.items()
+        if keep(e.spec.task)
+    ]
+    metrics = [
+        {
+            "name": n,
+            "task": e.spec.task,
+            "plugin": e.plugin,
+            "higher_is_better": e.spec.higher_is_better,
+            "summary": e.spec.summary,
+        }
+        for n, e in registry.metrics.items()
+        if keep(e.spec.task)
+    ]
+    from .plugins import load_plugins
+
+    broken = [
+        {"name": i.name, "distribution": i.distribution, "error": i.error} for i in load_plugins().broken
+    ]
+    if args.json:
+        print(
+            json.dumps(
+                {"models": models, "datasets": datasets, "metrics": metrics, "broken_plugins": broken},
+                indent=2,
+            )
+        )
+        return 0
+    print("Models")
+    _print_table(
+        [[m["name"], m["task"], m["plugin"], m["default_dataset"] or "-", m["summary"]] for m in models],
+        ["name", "task", "plugin", "default dataset", "summary"],
+    )
+    print("\nDatasets")
+    _print_table(
+        [
+            [
+                d["name"],
+                d["task"],
+                d["plugin"],
+                f"{d['train_size']}/{d['test_size']}",
+                "yes" if d["offline"] else "no",
+                _first_sentence(d["summary"]),
+            ]
+            for d in datasets
+        ],
+        ["name", "task", "plugin", "train/test", "offline", "summary"],
+    )
+    print("\nMetrics")
+    _print_table(
+        [
+            [m["name"], m["task"], m["plugin"], "higher" if m["higher_is_better"] else "lower", m["summary"]]
+            for m in metrics
+        ],
+        ["name", "task", "plugin", "better", "summary"],
+    )
+    _warn_broken()
+    return 0
+
+
+def _first_sentence(text: str) -> str:
+    return text.split(". ")[0].rstrip(".")
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from .plugins import load_plugins
+
+    _registry()  # a plugin can also break inside its hooks
+    infos = sorted(load_plugins().infos.values(), key=lambda i: i.name)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "name": i.name,
+                        "distribution": i.distribution,
+                        "version": i.version,
+                        "hooks": list(i.hooks),
+                        "status": i.status,
+                        "error": i.error,
+                    }
+                    for i in infos
+                ],
+                indent=2,
+            )
+        )
+        return 0
+    _print_table(
+        [[i.name, i.distribution, i.version, i.status, i.error or ", ".join(i.hooks)] for i in infos],
+        ["name", "distribution", "version", "status", "hooks / error"],
+    )
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .specs import DatasetSpec, ModelSpec
+
+    registry = _registry()
+    entry = registry.lookup_any(args.name)
+    spec = entry.spec
+    fields: list[tuple[str, Any]] = [
+        ("name", spec.name),
+        ("kind", type(spec).__name__.removesuffix("Spec").lower()),
+        ("task", spec.task),
+        ("plugin", entry.plugin),
+    ]
+    if isinstance(spec, ModelSpec):
+        from .hparams import defaults_for
+        from .runner import incompatibility
+
+        fields += [
+            ("summary", spec.summary),
+            ("reference", spec.reference),
+            ("default dataset", spec.default_dataset or "-"),
+            ("fallback dataset", spec.fallback_dataset or "-"),
+            ("trained by", "the core's gradient trainer" if spec.gradient else "its own fit()"),
+            (
+                "input shape",
+                "any"
+                if spec.input_shape is None
+                else "×".join("*" if d is None else str(d) for d in spec.input_shape),
+            ),
+            ("hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(defaults_for(spec).items())) or "-"),
+            ("parameters", _parameter_count(spec, registry)),
+            (
+                "datasets it fits",
+                ", ".join(n for n, d in registry.datasets.items() if incompatibility(spec, d.spec) is None)
+                or "-",
+            ),
+        ]
+    elif isinstance(spec, DatasetSpec):
+        from .runner import incompatibility
+
+        fields += [
+            ("description", spec.description),
+            ("source", spec.source),
+            ("license", spec.license),
+            ("input shape", "×".join(map(str, spec.input_shape))),
+            ("train size", spec.train_size),
+            ("test size", spec.test_size),
+            ("classes", ", ".join(spec.classes) or "-"),
+            ("works offline", "yes" if spec.offline else "no"),
+            (
+                "primary metric",
+                (registry.primary_metric(spec) or spec).name if registry.primary_metric(spec) else "-",
+            ),
+            (
+                "models that fit",
+                ", ".join(n for n, m in registry.models.items() if incompatibility(m.spec, spec) is None)
+                or "-",
+            ),
+        ]
+    else:
+        fields += [("summary", spec.summary), ("better", "higher" if spec.higher_is_better else "lower")]
+    if args.json:
+        print(json.dumps({key.replace(" ", "_"): value for key, value in fields}, indent=2, default=str))
+        return 0
+    width = max(len(key) for key, _ in fields)
+    for key, value in fields:
+        print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def _parameter_count(spec: Any, registry: Any) -> Any:
+    """Build the model for its default dataset and count its trainable parameters."""
+    if not spec.gradient:
+        return "fitted from the training data"
+    dataset = registry.datasets.get(spec.default_dataset or "")
+    if dataset is None:
+        return "unknown (default dataset not installed)"
+    from .hparams import split_trainer
+    from .runner import count_parameters
+
+    _, hparams = split_trainer(spec.defaults)
+    return f"{count_parameters(spec.build(dataset.spec, **hparams)):,} (on {dataset.spec.name})"
+
+
+def _parse_seeds(args: argparse.Namespace) -> list[int]:
+    if args.seeds is None:
+        return [args.seed]
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ZooError(f"--seeds expects comma-separated integers, got {args.seeds!r}") from None
+    if not seeds:
+        raise ZooError("--seeds is empty")
+    return seeds
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .home import zoo_home
+    from .hparams import parse_assignments
+    from .runner import baseline_pairs, plan_all, plan_run, run
+
+    if bool(args.name) == bool(args.all):
+        raise ZooError("give a model name or --all, not both" if args.name else "give a model name or --all")
+    seeds = _parse_seeds(args)
+    overrides: dict[str, Any] = parse_assignments(args.set or [])
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    registry = _registry()
+    pairs = plan_all(registry, args.dataset) if args.all else [(args.name, args.dataset)]
+    if not args.all:
+        plan_run(registry, args.name, args.dataset, overrides)  # fail fast, before any seed runs
+    home = zoo_home(args.home)
+
+    def notify(message: str) -> None:
+        print(f"zoo: {message}", file=sys.stderr)
+
+    failures = 0
+    used: list[str] = []
+
+    def run_pairs(pairs: Sequence[tuple[str, str | None]]) -> None:
+        nonlocal failures
+        for model, dataset in pairs:
+            for seed in seeds:
+                try:
+                    result = run(
+                        model,
+                        dataset,
+                        seed=seed,
+                        device=args.device,
+                        overrides=overrides,
+                        home=home,
+                        progress=not args.quiet,
+                        notify=notify,
+                    )
+                except ZooError as exc:
+                    if not args.all:
+                        raise
+                    print(f"zoo: skipped {model}: {exc}", file=sys.stderr)
+                    continue
+                except Exception as exc:
+                    if not args.all:
+                        raise
+                    failures += 1
+                    print(f"zoo: {model} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    continue
+                used.append(result.dataset)
+                _report(result, seed, args.json)
+
+    run_pairs(pairs)
+    if args.all and args.dataset is None:
+        run_pairs(baseline_pairs(registry, used))
+    return 1 if failures else 0
+
+
+def _report(result: Any, seed: int, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json()), flush=True)
+        return
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in sorted(result.metrics.items()))
+    print(
+        f"{result.model} on {result.dataset} (seed {seed}): {scores} [{result.duration_s:.1f} s] "
+        f"-> {result.run_dir}",
+        flush=True,
+    )
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from . import leaderboard
+    from .home import database_path, zoo_home
+    from .registry import DEFAULT_PRIMARY_METRIC, suggest
+    from .store import Store
+
+    registry = _registry()
+    database = database_path(zoo_home(args.home))
+    runs = leaderboard.runs_frame(Store(database).rows())
+    for column in ("task", "dataset", "model"):
+        wanted = getattr(args, column)
+        if wanted is None:
+            continue
+        recorded = set(runs[column]) if not runs.empty else set()
+        if wanted not in recorded:
+            raise ZooError(
+                f"no successful runs with {column} {wanted!r} in {database}{suggest(wanted, recorded)}"
+            )
+        runs = runs[runs[column] == wanted]
+    if runs.empty:
+        print(f"zoo: no successful runs recorded in {database} yet; try `zoo run lenet5`", file=sys.stderr)
+        return 0
+    metrics = {name: entry.spec for name, entry in registry.metrics.items()}
+    primary = {}
+    for dataset, task in runs.groupby("dataset")["task"].first().items():
+        entry = registry.datasets.get(dataset)
+        chosen = (
+            registry.primary_metric(entry.spec)
+            if entry
+            else metrics.get(DEFAULT_PRIMARY_METRIC.get(task, ""))
+        )
+        if chosen is not None:
+            primary[dataset] = chosen.name
+    board = leaderboard.aggregate(runs, metrics, primary)
+    leaderboard.write(leaderboard.render(board, args.format), args.output)
+    if args.plot:
+        from .plots import leaderboard_bars
+
+        ranked = board[board["dataset"].isin(primary)]
+        leaderboard_bars(ranked, primary, args.plot)
+        print(f"zoo: wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .devices import DEVICES
+    from .leaderboard import FORMATS
+    from .specs import TASKS
+
+    parser = _Parser(prog="zoo", description="A plugin-based model zoo for PyTorch lessons.")
+    parser.add_argument("--version", action="version", version=f"zoo-core {__version__}")
+    parser.add_argument(
+        "--home", help="zoo home folder for results and data (default: $ZOO_HOME or per-user)"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    p = commands.add_parser("list", help="list models, datasets and metrics")
+    p.add_argument("--task", choices=TASKS)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_list)
+
+    p = commands.add_parser("plugins", help="list installed plugins and their status")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_plugins)
+
+    p = commands.add_parser("info", help="everything known about a model, dataset or metric")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_info)
+
+    p = commands.add_parser("run", help="train and evaluate a model, recording the result")
+    p.add_argument("name", nargs="?", help="model name")
+    p.add_argument(
+        "--all", action="store_true", help="every model on its default dataset, then the baselines"
+    )
+    p.add_argument("--dataset", help="dataset name (default: the model's default dataset)")
+    p.add_argument("--epochs", type=int, help="training epochs (gradient-trained models)")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seeds.add_argument("--seeds", help="comma-separated seeds, one run each, e.g. 0,1,2")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="default auto: CUDA, then MPS, then CPU")
+    p.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter (repeatable)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print one JSON object per run")
+    p.set_defaults(handler=cmd_run)
+
+    p = commands.add_parser("leaderboard", help="aggregate recorded runs: mean ± std over seeds")
+    p.add_argument("--task", choices=TASKS)
+    p.add_argument("--dataset")
+    p.add_argument("--model")
+    p.add_argument("--format", default="table", choices=FORMATS)
+    p.add_argument("--output", type=Path, help="write to FILE instead of stdout")
+    p.add_argument("--plot", type=Path, metavar="FILE.png", help="bar chart of each dataset's primary metric")
+    p.set_defaults(handler=cmd_leaderboard)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except ZooError as exc:
+        print(f"zoo: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("zoo: interrupted; nothing was recorded for the unfinished run", file=sys.stderr)
+        return 130

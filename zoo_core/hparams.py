@@ -1,0 +1,80 @@
+"""Hyperparameters: defaults from the trainer and the model, overrides from the command line."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .errors import ZooError
+from .registry import suggest
+from .specs import ModelSpec
+
+# The trainer's recipe for every gradient-trained model; a ModelSpec may override any of it.
+TRAINER_DEFAULTS: dict[str, Any] = {
+    "epochs": 5,
+    "batch_size": 64,
+    "lr": 1e-3,
+    "weight_decay": 0.0,
+    "optimizer": "adam",
+}
+OPTIMIZERS = ("adam", "adamw", "sgd")
+POSITIVE = ("epochs", "batch_size", "lr")
+
+
+def defaults_for(model: ModelSpec) -> dict[str, Any]:
+    return {**(TRAINER_DEFAULTS if model.gradient else {}), **model.defaults}
+
+
+def parse_assignments(pairs: list[str]) -> dict[str, str]:
+    """Turn ``["k=v", ...]`` from ``--set`` into a dict, rejecting malformed pairs."""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ZooError(f"--set expects key=value, got {pair!r}")
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def _coerce(key: str, raw: Any, default: Any) -> Any:
+    if not isinstance(raw, str):
+        return raw
+    try:
+        if isinstance(default, bool):
+            lowered = raw.lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return lowered in ("true", "1", "yes")
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+    except ValueError:
+        raise ZooError(f"hyperparameter {key} expects {type(default).__name__}, got {raw!r}") from None
+    return raw
+
+
+def resolve_hparams(model: ModelSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge overrides into the model's defaults, checking names, types and ranges."""
+    hparams = defaults_for(model)
+    for key, raw in overrides.items():
+        if key not in hparams:
+            if key in TRAINER_DEFAULTS:
+                raise ZooError(f"{model.name} is not trained by gradient descent, so it takes no {key!r}")
+            known = ", ".join(sorted(hparams)) or "none"
+            raise ZooError(
+                f"unknown hyperparameter {key!r} for {model.name}{suggest(key, hparams)} (known: {known})"
+            )
+        hparams[key] = _coerce(key, raw, hparams[key])
+    for key in POSITIVE:
+        if key in hparams and not hparams[key] > 0:
+            raise ZooError(f"{key} must be positive, got {hparams[key]}")
+    if "optimizer" in hparams and hparams["optimizer"] not in OPTIMIZERS:
+        raise ZooError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {hparams['optimizer']!r}")
+    return hparams
+
+
+def split_trainer(hparams: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Separate trainer settings from the model's own hyperparameters."""
+    trainer = {k: v for k, v in hparams.items() if k in TRAINER_DEFAULTS}
+    model = {k: v for k, v in hparams.items() if k not in TRAINER_DEFAULTS}
+    return trainer, model

@@ -1,0 +1,99 @@
+"""The leaderboard: a pure aggregation of the stored runs; the one module that imports pandas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from .errors import ZooError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .specs import MetricSpec
+
+FORMATS = ("table", "markdown", "csv", "json", "html")
+KEYS = ["task", "dataset", "model"]
+
+
+def runs_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per successful run: its identity columns and one column per metric."""
+    import pandas as pd
+
+    frame = pd.DataFrame(list(rows))
+    if frame.empty:
+        return frame
+    return frame[frame["status"] == "ok"].reset_index(drop=True)
+
+
+def aggregate(
+    runs: pd.DataFrame, metrics: Mapping[str, MetricSpec], primary: Mapping[str, str]
+) -> pd.DataFrame:
+    """Mean and std over seeds per model × dataset, best rows first within each dataset.
+
+    ``metrics`` gives each metric's direction; ``primary`` names the ranking metric per dataset.
+    """
+    import pandas as pd
+
+    names = [m for m in metrics if not runs.empty and m in runs.columns]
+    if runs.empty or not names:
+        return pd.DataFrame(columns=[*KEYS, "runs"])
+    grouped = runs.groupby(KEYS, sort=True)
+    board = grouped[names].agg(["mean", "std"])
+    board.columns = [f"{metric}_{stat}" for metric, stat in board.columns]
+    board["runs"] = grouped.size()
+    board = board.reset_index()
+    # Keep only metric columns some row of the board actually has.
+    board = board.dropna(axis=1, how="all")
+    pieces = []
+    for dataset, rows in board.groupby("dataset", sort=True):
+        metric = primary.get(dataset)
+        if metric and f"{metric}_mean" in rows:
+            rows = rows.sort_values(
+                [f"{metric}_mean", "model"], ascending=[not metrics[metric].higher_is_better, True]
+            )
+        pieces.append(rows)
+    return pd.concat(pieces, ignore_index=True)
+
+
+def render(board: pd.DataFrame, fmt: str) -> str:
+    """Text of the board: numbers stay numbers in csv/json; people get "mean ± std"."""
+    if fmt == "csv":
+        return board.to_csv(index=False)
+    if fmt == "json":
+        return board.to_json(orient="records", indent=2) + "\n"
+    readable = _readable(board)
+    if fmt == "markdown":
+        return readable.to_markdown(index=False) + "\n"
+    if fmt == "html":
+        return readable.to_html(index=False) + "\n"
+    if fmt == "table":
+        return readable.to_string(index=False) + "\n"
+    raise ZooError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _readable(board: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    out = board[[c for c in board.columns if not c.endswith(("_mean", "_std"))]].copy()
+    for column in board.columns:
+        if column.endswith("_mean"):
+            metric = column[: -len("_mean")]
+            mean, std = board[column], board[f"{metric}_std"]
+            out[metric] = [
+                "" if pd.isna(m) else f"{m:.4f}" if pd.isna(s) else f"{m:.4f} ± {s:.4f}"
+                for m, s in zip(mean, std)
+            ]
+    return out
+
+
+def write(text: str, output: Path | None) -> None:
+    if output is None:
+        print(text, end="")
+        return
+    if output.is_dir():
+        raise ZooError(f"--output {output} is a folder; give a file name")
+    try:
+        output.write_text(text)
+    except OSError as exc:
+        raise ZooError(f"cannot write {output}: {exc.strerror}") from None

@@ -1,0 +1,332 @@
+"""One run, the same for every model: resolve, load, fit, evaluate, record."""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from . import __version__
+from . import home as zoo_home_paths
+from .devices import resolve_device
+from .errors import DataUnavailable, ZooError
+from .hparams import resolve_hparams, split_trainer
+from .plugins import load_plugins
+from .registry import Entry, Registry, get_registry
+from .runs import Estimator, RunConfig, RunResult
+from .specs import DatasetSpec, ModelSpec
+from .store import RunRow, Store
+
+Notify = Callable[[str], None]
+
+
+def incompatibility(model: ModelSpec, dataset: DatasetSpec) -> str | None:
+    """Why ``model`` cannot run on ``dataset``, or None when it can."""
+    if model.task != dataset.task:
+        return f"{model.name} is a {model.task} model but {dataset.name} is a {dataset.task} dataset"
+    wanted = model.input_shape
+    if wanted is None:
+        return None
+    got = dataset.input_shape
+    if len(wanted) != len(got) or any(w is not None and w != g for w, g in zip(wanted, got)):
+        shape = "×".join("*" if w is None else str(w) for w in wanted)
+        return f"{model.name} needs inputs shaped {shape} but {dataset.name} gives {'×'.join(map(str, got))}"
+    return None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated request: which model on which dataset, with which settings."""
+
+    model: Entry[ModelSpec]
+    dataset: Entry[DatasetSpec]
+    hparams: Mapping[str, Any]
+    explicit_dataset: bool
+
+
+def plan_run(
+    registry: Registry, model_name: str, dataset_name: str | None, overrides: Mapping[str, Any]
+) -> Plan:
+    """Check every user input before anything heavy happens."""
+    model = registry.model(model_name)
+    name = dataset_name or model.spec.default_dataset
+    if name is None:
+        choices = ", ".join(d.name for d in registry.datasets_for(model.spec.task)) or "none installed"
+        raise ZooError(
+            f"{model_name} has no default dataset; pass --dataset (for {model.spec.task}: {choices})"
+        )
+    if dataset_name is None and name not in registry.datasets:
+        raise ZooError(
+            f"{model_name}'s default dataset {name!r} is not installed; install the plugin "
+            f"that provides it or pass --dataset"
+        )
+    dataset = registry.dataset(name)
+    reason = incompatibility(model.spec, dataset.spec)
+    if reason:
+        raise ZooError(reason)
+    hparams = resolve_hparams(model.spec, overrides)
+    return Plan(model, dataset, hparams, explicit_dataset=dataset_name is not None)
+
+
+def plan_all(registry: Registry, dataset_name: str | None) -> list[tuple[str, str | None]]:
+    """`zoo run --all`: (model, dataset) pairs, baselines last on every dataset used."""
+    if dataset_name is not None:
+        dataset = registry.dataset(dataset_name).spec
+        return [
+            (name, dataset_name)
+            for name, e in registry.models.items()
+            if incompatibility(e.spec, dataset) is None
+        ]
+    pairs: list[tuple[str, str | None]] = [
+        (name, None) for name, e in registry.models.items() if not e.spec.baseline and e.spec.default_dataset
+    ]
+    return pairs
+
+
+def baseline_pairs(registry: Registry, datasets_used: list[str]) -> list[tuple[str, str]]:
+    """Each baseline on each dataset already run that it fits, so every table has a floor."""
+    return [
+        (name, d)
+        for name, e in registry.models.items()
+        if e.spec.baseline
+        for d in sorted(set(datasets_used))
+        if incompatibility(e.spec, registry.dataset(d).spec) is None
+    ]
+
+
+def load_data(plan: Plan, registry: Registry, data_dir: Path, notify: Notify) -> tuple[Plan, Any]:
+    """Load the dataset, falling back when the default one is unavailable and allowed to."""
+    try:
+        return plan, plan.dataset.spec.load(data_dir)
+    except DataUnavailable as exc:
+        fallback = plan.model.spec.fallback_dataset
+        if plan.explicit_dataset or fallback is None:
+            raise
+        notify(
+            f"{plan.dataset.spec.name} is not available ({exc}); running {plan.model.spec.name} on {fallback}"
+        )
+        fallen_back = Plan(plan.model, registry.dataset(fallback), plan.hparams, explicit_dataset=True)
+        return fallen_back, fallen_back.dataset.spec.load(data_dir)
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+
+
+def count_parameters(model: Any) -> int:
+    import torch
+
+    if isinstance(model, torch.nn.Module):
+        return sum(p.numel() for p in model.parameters())
+    return sum(v.numel() for v in model.state_dict().values() if isinstance(v, torch.Tensor))
+
+
+def new_run_id(model: str, dataset: str, seed: int) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{model}-{dataset}-s{seed}-{secrets.token_hex(3)}"
+
+
+def run(
+    model_name: str,
+    dataset_name: str | None = None,
+    *,
+    seed: int = 0,
+    device: str = "auto",
+    overrides: Mapping[str, Any] | None = None,
+    home: Path | None = None,
+    progress: bool = False,
+    notify: Notify = lambda message: None,
+) -> RunResult:
+    """Run one model on one dataset with one seed and record the result."""
+    registry = get_registry()
+    plan = plan_run(registry, model_name, dataset_name, overrides or {})
+    device = resolve_device(device)
+    home = home or zoo_home_paths.zoo_home()
+    plan, splits = load_data(plan, registry, zoo_home_paths.data_dir(home), notify)
+    info = load_plugins().infos[plan.model.plugin]
+    run_id = new_run_id(plan.model.spec.name, plan.dataset.spec.name, seed)
+    config = RunConfig(
+        run_id,
+        plan.model.spec.name,
+        plan.dataset.spec.name,
+        plan.model.spec.task,
+        seed,
+        device,
+        dict(plan.hparams),
+        zoo_home_paths.runs_dir(home) / run_id,
+        info.name,
+        info.version,
+    )
+    return _execute(config, plan, registry, splits, Store(zoo_home_paths.database_path(home)), progress)
+
+
+def _execute(
+    config: RunConfig, plan: Plan, registry: Registry, splits: Any, store: Store, progress: bool
+) -> RunResult:
+    import torch
+
+    hook = load_plugins().manager.hook
+    partial = config.run_dir.with_name(f".partial-{config.run_id}")
+    partial.mkdir(parents=True)
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = time.perf_counter()
+    num_params = 0
+    try:
+        hook.zoo_run_started(config=config)
+        seed_everything(config.seed)
+        trainer, model_hparams = split_trainer(plan.hparams)
+        model = plan.model.spec.build(plan.dataset.spec, **model_hparams)
+        num_params = count_parameters(model)
+        train, test = splits.train.to(config.device), splits.test.to(config.device)
+        predictions, history = _fit_predict(model, plan.model.spec, config, trainer, train, test, progress)
+        targets, inputs = test.y.cpu().numpy(), test.x.reshape(len(test), -1).cpu().numpy()
+        metrics = {
+            m.name: m.compute(targets, predictions, inputs=inputs) for m in registry.metrics_for(config.task)
+        }
+        _write_run_folder(partial, config, plan, model, history, metrics, splits, predictions, inputs)
+        torch.save(model.state_dict(), partial / "weights.pt")
+        partial.rename(config.run_dir)
+        result = RunResult(
+            config.run_id,
+            config.model,
+            config.dataset,
+            "ok",
+            metrics,
+            time.perf_counter() - started,
+            num_params,
+            run_dir=str(config.run_dir),
+        )
+    except KeyboardInterrupt:
+        shutil.rmtree(partial, ignore_errors=True)  # an interrupted run leaves nothing behind
+        raise
+    except Exception as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        result = RunResult(
+            config.run_id,
+            config.model,
+            config.dataset,
+            "failed",
+            {},
+            time.perf_counter() - started,
+            num_params,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+        _record(store, config, result, started_at)
+        hook.zoo_run_finished(config=config, result=result)
+        raise
+    _record(store, config, result, started_at)
+    hook.zoo_run_finished(config=config, result=result)
+    return result
+
+
+def _fit_predict(
+    model: Any,
+    spec: ModelSpec,
+    config: RunConfig,
+    trainer: Mapping[str, Any],
+    train: Any,
+    test: Any,
+    progress: bool,
+) -> tuple[Any, list[float]]:
+    import torch
+
+    from . import training
+
+    if spec.gradient:
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(
+                f"{spec.name} is declared gradient=True but its factory returned {type(model).__name__}"
+            )
+        model.to(config.device)
+        hook = load_plugins().manager.hook
+        history = training.fit(
+            model,
+            train,
+            task=config.task,
+            seed=config.seed,
+            progress=progress,
+            label=config.model,
+            on_epoch=lambda epoch, loss: hook.zoo_epoch_finished(config=config, epoch=epoch, loss=loss),
+            **trainer,
+        )
+        predictions = training.predict(model, test.x, task=config.task)
+    else:
+        if not isinstance(model, Estimator):
+            raise TypeError(
+                f"{spec.name} is declared gradient=False but {type(model).__name__} lacks "
+                "fit/predict/state_dict"
+            )
+        history = list(model.fit(train.x, train.y) or [])
+        with torch.no_grad():
+            predictions = model.predict(test.x)
+    return predictions.detach().cpu().numpy(), history
+
+
+def _write_run_folder(
+    folder: Path,
+    config: RunConfig,
+    plan: Plan,
+    model: Any,
+    history: list[float],
+    metrics: Mapping[str, float],
+    splits: Any,
+    predictions: Any,
+    inputs: Any,
+) -> None:
+    from . import plots
+
+    (folder / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
+    (folder / "metrics.json").write_text(json.dumps(dict(metrics), indent=2) + "\n")
+    title = f"{config.model} on {config.dataset} (seed {config.seed})"
+    if history:
+        xlabel = "epoch" if plan.model.spec.gradient else "iteration"
+        plots.loss_curve(history, folder / "loss_curve.png", title=title, xlabel=xlabel)
+    if config.task == "classification":
+        targets = splits.test.y.cpu().numpy()
+        plots.confusion_matrix(
+            targets, predictions, plan.dataset.spec.classes, folder / "confusion_matrix.png", title=title
+        )
+    elif config.task == "forecasting":
+        plots.forecast(splits, predictions, folder / "forecast.png", title=title)
+    elif config.task == "clustering":
+        plots.clusters(inputs, predictions, folder / "clusters.png", title=title)
+
+
+def _record(store: Store, config: RunConfig, result: RunResult, started_at: str) -> None:
+    import torch
+
+    store.record(
+        RunRow(
+            config.run_id,
+            config.model,
+            config.dataset,
+            config.task,
+            config.plugin,
+            config.seed,
+            result.status,
+            config.hparams,
+            result.duration_s,
+            result.num_params,
+            __version__,
+            config.plugin_version,
+            torch.__version__,
+            config.device,
+            started_at,
+            result.error,
+            result.run_dir,
+        ),
+        result.metrics,
+    )

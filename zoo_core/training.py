@@ -1,0 +1,91 @@
+"""The one trainer for every gradient-trained model: mini-batches sliced from tensors in memory."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from .data import Split
+
+LOSSES = {"classification": "cross_entropy", "forecasting": "mse_loss"}
+
+
+def loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """The loss follows from the task: cross-entropy on logits, or MSE on values."""
+    if task not in LOSSES:
+        raise ValueError(f"no loss is defined for task {task!r}; a {task} model must be an Estimator")
+    function = getattr(torch.nn.functional, LOSSES[task])
+    if task == "forecasting":
+        return lambda output, target: function(output.reshape(target.shape), target)
+    return function
+
+
+def make_optimizer(
+    model: torch.nn.Module, name: str, lr: float, weight_decay: float
+) -> torch.optim.Optimizer:
+    optimizers = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+    return optimizers[name](model.parameters(), lr=lr, weight_decay=weight_decay)
+
+
+def fit(
+    model: torch.nn.Module,
+    train: Split,
+    *,
+    task: str,
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float = 0.0,
+    optimizer: str = "adam",
+    seed: int = 0,
+    progress: bool = True,
+    label: str = "",
+    on_epoch: Callable[[int, float], Any] | None = None,
+) -> list[float]:
+    """Train ``model`` in place and return the mean training loss of each epoch.
+
+    ``train`` must already be on the model's device. Shuffling uses its own generator
+    seeded with ``seed``, so the order of batches is reproducible.
+    """
+    criterion = loss_fn(task)
+    opt = make_optimizer(model, optimizer, lr, weight_decay)
+    generator = torch.Generator().manual_seed(seed)
+    n = len(train)
+    history: list[float] = []
+    model.train()
+    for epoch in range(1, epochs + 1):
+        order = torch.randperm(n, generator=generator).to(train.x.device)
+        total = torch.zeros((), device=train.x.device)
+        # disable=None lets tqdm stay quiet when stderr is not a terminal.
+        with tqdm(
+            total=n,
+            desc=f"{label} epoch {epoch}/{epochs}",
+            unit="sample",
+            unit_scale=True,
+            leave=False,
+            disable=None if progress else True,
+        ) as bar:
+            for start in range(0, n, batch_size):
+                batch = order[start : start + batch_size]
+                loss = criterion(model(train.x[batch]), train.y[batch])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                total += loss.detach() * len(batch)
+                bar.update(len(batch))
+                if bar.n // batch_size % 20 == 0:  # reading the loss syncs the device; not every step
+                    bar.set_postfix(loss=f"{loss.item():.4f}")
+        history.append(total.item() / n)
+        if on_epoch is not None:
+            on_epoch(epoch, history[-1])
+    return history
+
+
+@torch.no_grad()
+def predict(model: torch.nn.Module, x: torch.Tensor, *, task: str, batch_size: int = 1024) -> torch.Tensor:
+    """Labels for classification, values for forecasting."""
+    model.eval()
+    outputs = torch.cat([model(x[start : start + batch_size]) for start in range(0, len(x), batch_size)])
+    return outputs.argmax(dim=1) if task == "classification" else outputs.reshape(len(x), -1)[:, 0]
