@@ -38,7 +38,8 @@ def _warn_broken() -> None:
 
     for info in load_plugins().broken:
         print(
-            f"zoo: warning: plugin {info.name!r} ({info.distribution} {info.version}) is broken: {info.error}",
+            f"zoo: warning: plugin {info.name!r} ({info.distribution} {info.version}) "
+            f"is broken: {info.error}",
             file=sys.stderr,
         )
 

@@ -82,7 +82,7 @@ def _readable(board: pd.DataFrame) -> pd.DataFrame:
             mean, std = board[column], board[f"{metric}_std"]
             out[metric] = [
                 "" if pd.isna(m) else f"{m:.4f}" if pd.isna(s) else f"{m:.4f} ± {s:.4f}"
-                for m, s in zip(mean, std)
+                for m, s in zip(mean, std, strict=True)
             ]
     return out
 

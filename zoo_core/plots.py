@@ -101,7 +101,7 @@ def leaderboard_bars(board: pd.DataFrame, primary: dict[str, str], path: Path) -
     datasets = list(dict.fromkeys(board["dataset"]))
     figure = _figure(7, 1.2 + sum(0.45 * (board["dataset"] == d).sum() + 0.8 for d in datasets))
     axes = figure.subplots(len(datasets), 1, squeeze=False)[:, 0]
-    for ax, dataset in zip(axes, datasets):
+    for ax, dataset in zip(axes, datasets, strict=True):
         rows = board[board["dataset"] == dataset].iloc[::-1]  # best at the top
         metric = primary[dataset]
         ax.barh(rows["model"], rows[f"{metric}_mean"], xerr=rows[f"{metric}_std"].fillna(0), color="tab:blue")

@@ -34,7 +34,7 @@ def incompatibility(model: ModelSpec, dataset: DatasetSpec) -> str | None:
     if wanted is None:
         return None
     got = dataset.input_shape
-    if len(wanted) != len(got) or any(w is not None and w != g for w, g in zip(wanted, got)):
+    if len(wanted) != len(got) or any(w is not None and w != g for w, g in zip(wanted, got, strict=True)):
         shape = "×".join("*" if w is None else str(w) for w in wanted)
         return f"{model.name} needs inputs shaped {shape} but {dataset.name} gives {'×'.join(map(str, got))}"
     return None
