@@ -1,0 +1,78 @@
+"""K-nearest neighbours in torch: chunked distances, top-k neighbours, majority vote."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from zoo_core import DatasetSpec, ZooError
+
+METRICS = ("euclidean", "manhattan", "minkowski")
+
+
+class KNNClassifier:
+    """Predict the majority label of the ``k`` nearest training points.
+
+    Tie rules:
+
+    - distance ties at the k-th place keep the training points with the lowest index. This is
+      scikit-learn's choice when the tied points are the first it meets; with many ties its
+      choice depends on its heap order, which its documentation leaves unspecified;
+    - vote ties go to the smallest label, as in scikit-learn (``argmax`` returns the first maximum).
+
+    Queries are processed ``chunk_size`` at a time, so memory stays at chunk x train points.
+    """
+
+    def __init__(self, num_classes: int, *, k: int, metric: str, p: float, chunk_size: int) -> None:
+        if metric not in METRICS:
+            raise ZooError(f"knn: unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+        if k < 1 or chunk_size < 1 or p <= 0:
+            raise ZooError(f"knn: k and chunk_size must be >= 1 and p > 0 (got k={k}, p={p})")
+        self.num_classes = num_classes
+        self.k = k
+        self.metric = metric
+        # cdist is used for manhattan (p=1) and minkowski; euclidean has its own matrix product.
+        self.p = 1.0 if metric == "manhattan" else p
+        self.chunk_size = chunk_size
+
+    def fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """Remember the training set; KNN has nothing else to learn."""
+        if self.k > len(x):
+            raise ZooError(f"knn: k={self.k} is larger than the {len(x)} training points")
+        self.x = x.flatten(1)
+        self.y = y
+        self.x_sq = self.x.pow(2).sum(1)
+
+    def predict(self, x: torch.Tensor) -> torch.Tensor:
+        """Labels of the queries ``x``, on their device."""
+        queries = x.flatten(1).to(self.x.dtype)
+        return torch.cat([self._vote(self._neighbours(chunk)) for chunk in queries.split(self.chunk_size)])
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        return {"x": self.x, "y": self.y}
+
+    def _distances(self, queries: torch.Tensor) -> torch.Tensor:
+        if self.metric == "euclidean":
+            # -2 q.x + ||x||^2 in one matrix product. ||q||^2 and the square root are the same
+            # or monotone for every training point of a query, so they cannot change its ranking.
+            return torch.addmm(self.x_sq, queries, self.x.T, alpha=-2.0)
+        return torch.cdist(queries, self.x, p=self.p)
+
+    def _neighbours(self, queries: torch.Tensor) -> torch.Tensor:
+        distances = self._distances(queries)
+        kth, index = distances.topk(self.k, dim=1, largest=False)
+        # topk picks arbitrarily among equal distances; rows with a tie at the k-th place
+        # (rare) are redone with a stable sort so the lowest training indices win.
+        tied = (distances <= kth[:, -1:]).sum(1) > self.k
+        if tied.any():
+            index[tied] = distances[tied].sort(dim=1, stable=True).indices[:, : self.k]
+        return index
+
+    def _vote(self, index: torch.Tensor) -> torch.Tensor:
+        votes = F.one_hot(self.y[index], self.num_classes).sum(1)
+        return votes.argmax(1)
+
+
+def build_knn(dataset: DatasetSpec, *, k: int, metric: str, p: float, chunk_size: int) -> KNNClassifier:
+    """The zoo's factory: size the vote by the dataset's classes."""
+    return KNNClassifier(len(dataset.classes), k=k, metric=metric, p=p, chunk_size=chunk_size)

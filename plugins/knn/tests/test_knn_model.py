@@ -1,0 +1,132 @@
+"""The torch KNN gives scikit-learn's predictions, including its tie rules."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from sklearn.neighbors import KNeighborsClassifier
+from zoo_core import ZooError
+from zoo_knn.baseline import SklearnKNN
+from zoo_knn.data import load_breast_cancer
+from zoo_knn.model import KNNClassifier
+
+METRICS = [("euclidean", 2.0), ("manhattan", 2.0), ("minkowski", 3.0)]
+
+
+def fitted(x: torch.Tensor, y: torch.Tensor, num_classes: int = 2, **hparams) -> KNNClassifier:
+    settings = {"k": 3, "metric": "euclidean", "p": 2.0, "chunk_size": 1024} | hparams
+    model = KNNClassifier(num_classes, **settings)
+    model.fit(x, y)
+    return model
+
+
+def sklearn_predict(x_train, y_train, x_test, *, k: int, metric: str, p: float) -> np.ndarray:
+    reference = KNeighborsClassifier(n_neighbors=k, metric=metric, p=p, algorithm="brute")
+    return reference.fit(np.asarray(x_train), np.asarray(y_train)).predict(np.asarray(x_test))
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return load_breast_cancer(None)
+
+
+@pytest.mark.parametrize(("metric", "p"), METRICS)
+@pytest.mark.parametrize("k", [1, 3, 6])
+def test_predictions_equal_sklearn_on_the_lesson_split(splits, metric: str, p: float, k: int) -> None:
+    train, test = splits.train, splits.test
+    predictions = fitted(train.x, train.y, k=k, metric=metric, p=p).predict(test.x)
+    expected = sklearn_predict(train.x, train.y, test.x, k=k, metric=metric, p=p)
+    np.testing.assert_array_equal(predictions.numpy(), expected)
+
+
+def test_lesson_accuracy(splits) -> None:
+    predictions = fitted(splits.train.x, splits.train.y).predict(splits.test.x)
+    accuracy = (predictions == splits.test.y).double().mean().item()
+    expected = sklearn_predict(splits.train.x, splits.train.y, splits.test.x, k=3, metric="euclidean", p=2.0)
+    assert accuracy == (expected == splits.test.y.numpy()).mean()
+    assert accuracy == pytest.approx(0.9591, abs=1e-4)  # measured; guards the split itself
+
+
+@pytest.mark.parametrize(("metric", "p"), METRICS)
+def test_chunking_does_not_change_predictions(splits, metric: str, p: float) -> None:
+    train, test = splits.train, splits.test
+    small = fitted(train.x, train.y, metric=metric, p=p, chunk_size=7).predict(test.x)
+    whole = fitted(train.x, train.y, metric=metric, p=p, chunk_size=10000).predict(test.x)
+    assert torch.equal(small, whole)
+
+
+def test_vote_tie_goes_to_the_smallest_label() -> None:
+    x = torch.tensor([[0.0], [1.0], [-1.0], [5.0]])
+    y = torch.tensor([2, 1, 2, 1])
+    # Neighbours of 0.4 with k=2: points 0 (label 2) and 1 (label 1), one vote each.
+    prediction = fitted(x, y, num_classes=3, k=2).predict(torch.tensor([[0.4]]))
+    assert prediction.tolist() == [1]
+    assert prediction.tolist() == sklearn_predict(x, y, [[0.4]], k=2, metric="euclidean", p=2.0).tolist()
+
+
+@pytest.mark.parametrize("labels", [[1, 0, 1], [1, 1, 0]])
+def test_distance_tie_keeps_the_lowest_training_index(labels: list[int]) -> None:
+    # Points 1 and 2 are equally far from the query; only point 1 may join point 0 (k=2).
+    x = torch.tensor([[0.0], [1.0], [1.0]])
+    y = torch.tensor(labels)
+    prediction = fitted(x, y, k=2).predict(torch.tensor([[0.0]]))
+    expected_votes = torch.bincount(y[:2], minlength=2)
+    assert prediction.tolist() == [int(expected_votes.argmax())]
+    assert prediction.tolist() == sklearn_predict(x, y, [[0.0]], k=2, metric="euclidean", p=2.0).tolist()
+
+
+@pytest.mark.parametrize(("metric", "p"), METRICS)
+def test_many_exact_ties_follow_the_lowest_index_rule(metric: str, p: float) -> None:
+    # Small integer coordinates give many equal distances, computed exactly in float32. Here
+    # scikit-learn's choice among tied points depends on its heap order, so the reference is
+    # a stable sort of float64 distances: the lowest training indices win.
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randint(0, 3, (300, 4), generator=generator).float()
+    y = torch.randint(0, 3, (300,), generator=generator)
+    queries = torch.randint(0, 3, (200, 4), generator=generator).float()
+    predictions = fitted(x, y, num_classes=3, k=5, metric=metric, p=p, chunk_size=64).predict(queries)
+
+    power = {"euclidean": 2.0, "manhattan": 1.0}.get(metric, p)
+    differences = np.abs(queries.double().numpy()[:, None] - x.double().numpy()[None])
+    distances = (differences**power).sum(-1) ** (1 / power)
+    neighbours = np.argsort(distances, axis=1, kind="stable")[:, :5]
+    votes = np.stack([np.bincount(row, minlength=3) for row in y.numpy()[neighbours]])
+    assert (distances <= np.sort(distances, axis=1)[:, 4:5]).sum(1).max() > 5  # ties do occur
+    np.testing.assert_array_equal(predictions.numpy(), votes.argmax(1))
+
+
+def test_flattens_each_sample() -> None:
+    generator = torch.Generator().manual_seed(1)
+    x = torch.randn(40, 2, 3, generator=generator)
+    y = torch.randint(0, 2, (40,), generator=generator)
+    queries = torch.randn(10, 2, 3, generator=generator)
+    model = fitted(x, y)
+    assert torch.equal(model.predict(queries), fitted(x.flatten(1), y).predict(queries.flatten(1)))
+    assert set(model.state_dict()) == {"x", "y"}
+    assert torch.equal(model.state_dict()["x"], x.flatten(1))
+
+
+def test_sklearn_baseline_agrees_with_the_torch_model(splits) -> None:
+    baseline = SklearnKNN(k=3, metric="manhattan", p=2.0)
+    baseline.fit(splits.train.x, splits.train.y)
+    torch_model = fitted(splits.train.x, splits.train.y, metric="manhattan")
+    assert torch.equal(baseline.predict(splits.test.x), torch_model.predict(splits.test.x))
+
+
+def test_bad_hyperparameters_are_user_errors() -> None:
+    with pytest.raises(ZooError, match="unknown metric 'cosine'"):
+        KNNClassifier(2, k=3, metric="cosine", p=2.0, chunk_size=10)
+    with pytest.raises(ZooError, match="k and chunk_size"):
+        KNNClassifier(2, k=0, metric="euclidean", p=2.0, chunk_size=10)
+    with pytest.raises(ZooError, match="larger than the 2 training points"):
+        fitted(torch.zeros(2, 1), torch.zeros(2, dtype=torch.long), k=3)
+
+
+def test_plugin_module_does_not_import_torch() -> None:
+    code = "import sys, zoo_knn; zoo_knn.zoo_models(); zoo_knn.zoo_datasets(); print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
