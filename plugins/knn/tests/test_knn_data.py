@@ -18,7 +18,9 @@ def splits():
 
 def test_matches_the_lessons_pipeline(splits) -> None:
     bunch = sklearn_breast_cancer()
-    x_train, x_test, y_train, y_test = train_test_split(bunch.data, bunch.target, test_size=0.3, random_state=42)
+    x_train, x_test, y_train, y_test = train_test_split(
+        bunch.data, bunch.target, test_size=0.3, random_state=42
+    )
     scaler = StandardScaler().fit(x_train)
     np.testing.assert_allclose(splits.train.x.numpy(), scaler.transform(x_train), rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(splits.test.x.numpy(), scaler.transform(x_test), rtol=1e-5, atol=1e-5)

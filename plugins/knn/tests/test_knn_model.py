@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import torch
 from sklearn.neighbors import KNeighborsClassifier
-from zoo_core import ZooError
 from zoo_knn.baseline import SklearnKNN
 from zoo_knn.data import load_breast_cancer
 from zoo_knn.model import KNNClassifier
+
+from zoo_core import ZooError
 
 METRICS = [("euclidean", 2.0), ("manhattan", 2.0), ("minkowski", 3.0)]
 
