@@ -1,0 +1,210 @@
+"""K-Means in torch: greedy k-means++ seeding, then Lloyd iterations on whole tensors.
+
+Every step works on the full (N, D) input at once: distances come from one matrix product
+per iteration (an (N, K) matrix, never (N, K, D)), centroids from one ``index_add_``. The
+only Python loops run over iterations, over the k seeds and over the ``n_init`` restarts.
+Everything stays on the input's device; random numbers come from a CPU generator seeded
+once, so a seed gives the same clustering on every device.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, NamedTuple
+
+import torch
+from torch import Tensor
+
+from zoo_core import ZooError
+
+if TYPE_CHECKING:
+    from zoo_core import DatasetSpec
+
+
+def squared_distances(x: Tensor, centroids: Tensor, x_sq: Tensor | None = None) -> Tensor:
+    """(N, K) squared Euclidean distances as ||x||² - 2 x·cᵀ + ||c||², from one matrix product.
+
+    ``x_sq`` (N, 1) may be passed in when the same ``x`` is used many times. Rounding can
+    push the expansion slightly below zero for points on a centroid, hence the clamp.
+    """
+    if x_sq is None:
+        x_sq = x.pow(2).sum(dim=1, keepdim=True)
+    c_sq = centroids.pow(2).sum(dim=1).unsqueeze(0)
+    return torch.addmm(c_sq, x, centroids.T, alpha=-2).add_(x_sq).clamp_min_(0)
+
+
+def nearest_centroid(x: Tensor, centroids: Tensor) -> Tensor:
+    """Index of the closest centroid for each row of ``x``; ||x||² cannot change the argmin."""
+    return torch.addmm(centroids.pow(2).sum(dim=1).unsqueeze(0), x, centroids.T, alpha=-2).argmin(dim=1)
+
+
+def kmeans_plus_plus(x: Tensor, k: int, generator: torch.Generator) -> Tensor:
+    """Pick k initial centroids from the rows of ``x`` by greedy k-means++ (D² sampling).
+
+    Each new centroid is drawn with probability proportional to the squared distance to the
+    closest centroid so far; as in scikit-learn, 2 + ln(k) candidates are drawn and the one
+    that lowers the total squared distance most is kept, which avoids unlucky draws.
+    """
+    n = x.shape[0]
+    trials = 2 + int(math.log(k))
+    x_sq = x.pow(2).sum(dim=1, keepdim=True)
+    first = int(torch.randint(n, (1,), generator=generator))
+    centroids = x[first].unsqueeze(0)
+    closest = squared_distances(x, centroids, x_sq).squeeze(1)
+    for _ in range(1, k):
+        cumulative = closest.cumsum(0)
+        draws = torch.rand(trials, generator=generator, dtype=x.dtype).to(x.device) * cumulative[-1]
+        # Rounding can put a draw past the last cumulative sum; it then belongs to the last point.
+        candidates = torch.searchsorted(cumulative, draws).clamp_max_(n - 1)
+        candidate_closest = torch.minimum(closest.unsqueeze(1), squared_distances(x, x[candidates], x_sq))
+        best = candidate_closest.sum(dim=0).argmin()
+        centroids = torch.cat([centroids, x[candidates[best]].unsqueeze(0)])
+        closest = candidate_closest[:, best]
+    return centroids
+
+
+class LloydResult(NamedTuple):
+    """Where Lloyd iterations ended: centroids, the labels and inertia they give, the inertia
+    of each iteration's assignment, and the number of iterations run."""
+
+    centroids: Tensor
+    labels: Tensor
+    inertia: float
+    history: list[float]
+    n_iter: int
+
+
+def lloyd(x: Tensor, centroids: Tensor, max_iter: int, tol: float) -> LloydResult:
+    """Run Lloyd iterations from ``centroids`` until the centroids move less than ``tol``.
+
+    ``tol`` is absolute here: the iterations stop once the sum over centroids of their squared
+    shift is at most ``tol`` (or after ``max_iter`` iterations). A cluster that ends an
+    assignment step empty is re-seeded at the point farthest from its own centroid (several
+    empty clusters take the several farthest points), so k clusters always survive.
+    """
+    k = centroids.shape[0]
+    x_sq = x.pow(2).sum(dim=1, keepdim=True)
+    ones = torch.ones(x.shape[0], dtype=x.dtype, device=x.device)
+    history: list[Tensor] = []
+    while len(history) < max_iter:
+        min_dist, labels = squared_distances(x, centroids, x_sq).min(dim=1)
+        history.append(min_dist.sum())
+        sums = torch.zeros_like(centroids).index_add_(0, labels, x)
+        counts = torch.zeros(k, dtype=x.dtype, device=x.device).index_add_(0, labels, ones)
+        updated = sums / counts.clamp_min(1).unsqueeze(1)
+        empty = counts == 0
+        if bool(empty.any()):
+            updated[empty] = x[min_dist.topk(int(empty.sum())).indices]
+        shift = (updated - centroids).pow(2).sum()
+        centroids = updated
+        if float(shift) <= tol:
+            break
+    min_dist, labels = squared_distances(x, centroids, x_sq).min(dim=1)
+    return LloydResult(centroids, labels, float(min_dist.sum()), [float(v) for v in history], len(history))
+
+
+def flatten(x: Tensor) -> Tensor:
+    """One row per sample, whatever the per-sample shape; integer inputs become float32."""
+    x = x.reshape(x.shape[0], -1)
+    return x if x.is_floating_point() else x.float()
+
+
+class _CentroidClustering:
+    """What both K-Means estimators share: hyperparameter checks, prediction, saved state."""
+
+    name = "kmeans"
+
+    def __init__(self, k: int = 3, max_iter: int = 300, tol: float = 1e-4, n_init: int = 1, seed: int = 0):
+        if k < 1 or max_iter < 1 or n_init < 1 or tol < 0:
+            raise ZooError(
+                f"{self.name} needs k, max_iter and n_init >= 1 and tol >= 0 "
+                f"(got k={k}, max_iter={max_iter}, n_init={n_init}, tol={tol})"
+            )
+        self.k, self.max_iter, self.tol, self.n_init, self.seed = k, max_iter, tol, n_init, seed
+        self.cluster_centers: Tensor | None = None
+
+    def _check_size(self, x: Tensor) -> None:
+        if self.k > x.shape[0]:
+            raise ZooError(f"{self.name} cannot make k={self.k} clusters from {x.shape[0]} samples")
+
+    def _centers(self) -> Tensor:
+        if self.cluster_centers is None:
+            raise RuntimeError(f"{self.name} is not fitted yet; call fit first")
+        return self.cluster_centers
+
+    def predict(self, x: Tensor) -> Tensor:
+        """Label each sample with its nearest centroid."""
+        return nearest_centroid(flatten(x), self._centers().to(x.device))
+
+    def state_dict(self) -> dict[str, Tensor]:
+        return {"centroids": self._centers()}
+
+
+class KMeans(_CentroidClustering):
+    """K-Means clustering as a zoo Estimator: k-means++ seeding, then Lloyd iterations.
+
+    ``tol`` is relative, as in scikit-learn: it is multiplied by the mean per-feature variance
+    of the data before being compared with the total squared centroid shift. With
+    ``n_init > 1`` the seeding and iterations are repeated and the lowest inertia wins.
+    After ``fit``, ``cluster_centers``, ``inertia`` and ``n_iter`` describe the winner.
+    """
+
+    inertia = math.nan
+    n_iter = 0
+
+    def fit(self, x: Tensor, y: Tensor | None = None) -> list[float]:
+        """Cluster ``x`` (labels ``y`` are ignored); return the inertia of each iteration."""
+        x = flatten(x)
+        self._check_size(x)
+        # Centring keeps ||x||² - 2x·c + ||c||² from cancelling badly in float32 far from the origin.
+        mean = x.mean(dim=0)
+        x = x - mean
+        tol = self.tol * float(x.var(dim=0, unbiased=False).mean())
+        generator = torch.Generator().manual_seed(self.seed)
+        runs = (
+            lloyd(x, kmeans_plus_plus(x, self.k, generator), self.max_iter, tol) for _ in range(self.n_init)
+        )
+        best = min(runs, key=lambda run: run.inertia)
+        self.cluster_centers = best.centroids + mean
+        self.inertia, self.n_iter = best.inertia, best.n_iter
+        return best.history
+
+
+class SklearnKMeans(_CentroidClustering):
+    """scikit-learn's KMeans behind the Estimator protocol: the reference to beat."""
+
+    name = "sklearn-kmeans"
+
+    def fit(self, x: Tensor, y: Tensor | None = None) -> None:
+        """Cluster ``x`` with scikit-learn, which keeps no per-iteration history to return."""
+        from sklearn.cluster import KMeans as SkKMeans
+
+        x = flatten(x)
+        self._check_size(x)
+        model = SkKMeans(
+            n_clusters=self.k,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=self.seed,
+        ).fit(x.cpu().numpy())
+        self.cluster_centers = torch.as_tensor(model.cluster_centers_, dtype=x.dtype, device=x.device)
+
+
+def _seed_from_torch() -> int:
+    """An int seed drawn from torch's global RNG, which the runner seeds before building."""
+    return int(torch.randint(2**31 - 1, ()).item())
+
+
+def build_kmeans(
+    dataset: DatasetSpec, *, k: int = 3, max_iter: int = 300, tol: float = 1e-4, n_init: int = 1
+) -> KMeans:
+    """The torch K-Means; ``dataset`` is not needed, since k is a hyperparameter."""
+    return KMeans(k=k, max_iter=max_iter, tol=tol, n_init=n_init, seed=_seed_from_torch())
+
+
+def build_sklearn_kmeans(
+    dataset: DatasetSpec, *, k: int = 3, max_iter: int = 300, tol: float = 1e-4, n_init: int = 1
+) -> SklearnKMeans:
+    """scikit-learn's KMeans with the same hyperparameters and a seed drawn from torch."""
+    return SklearnKMeans(k=k, max_iter=max_iter, tol=tol, n_init=n_init, seed=_seed_from_torch())
