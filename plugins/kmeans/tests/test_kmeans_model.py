@@ -196,3 +196,10 @@ def test_bad_hyperparameters_are_user_errors() -> None:
         KMeans(k=5).fit(torch.zeros(4, 2))
     with pytest.raises(RuntimeError, match="not fitted"):
         KMeans().predict(torch.zeros(4, 2))
+
+
+def test_state_is_empty_until_fitted() -> None:
+    model = SklearnKMeans(k=2, seed=0)
+    assert model.state_dict() == {}
+    model.fit(torch.tensor([[0.0, 0.0], [0.0, 1.0], [9.0, 9.0]]))
+    assert model.state_dict()["centroids"].shape == (2, 2)

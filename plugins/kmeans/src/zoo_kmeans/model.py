@@ -127,17 +127,15 @@ class _CentroidClustering:
         if self.k > x.shape[0]:
             raise ZooError(f"{self.name} cannot make k={self.k} clusters from {x.shape[0]} samples")
 
-    def _centers(self) -> Tensor:
-        if self.cluster_centers is None:
-            raise RuntimeError(f"{self.name} is not fitted yet; call fit first")
-        return self.cluster_centers
-
     def predict(self, x: Tensor) -> Tensor:
         """Label each sample with its nearest centroid."""
-        return nearest_centroid(flatten(x), self._centers().to(x.device))
+        if self.cluster_centers is None:
+            raise RuntimeError(f"{self.name} is not fitted yet; call fit first")
+        return nearest_centroid(flatten(x), self.cluster_centers.to(x.device))
 
     def state_dict(self) -> dict[str, Tensor]:
-        return {"centroids": self._centers()}
+        """The fitted centroids; empty before ``fit``, as there is nothing to save yet."""
+        return {} if self.cluster_centers is None else {"centroids": self.cluster_centers}
 
 
 class KMeans(_CentroidClustering):

@@ -1,0 +1,27 @@
+"""The kmeans plugin as the zoo sees it: well-formed specs and a real `zoo run`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from sklearn.cluster import KMeans as SkKMeans
+from zoo_kmeans.data import blob_points
+
+from zoo_core.testing import check_plugin, run_json
+
+
+def test_specs_are_well_formed() -> None:
+    check_plugin("kmeans")
+
+
+def test_zoo_run_recovers_blobs_like_sklearn(tmp_path: Path) -> None:
+    (run,) = run_json("run", "kmeans", "--seed", "3", "--quiet", home=tmp_path, plugins="kmeans")
+    assert run["status"] == "ok"
+    assert run["metrics"]["ari"] == 1.0
+    reference = SkKMeans(n_clusters=3, n_init=10, random_state=3).fit(blob_points()[0])
+    assert run["metrics"]["inertia"] == pytest.approx(reference.inertia_, rel=1e-3)
+    run_dir = Path(run["run_dir"])
+    assert (run_dir / "clusters.png").is_file() and (run_dir / "loss_curve.png").is_file()
+    assert torch.load(run_dir / "weights.pt")["centroids"].shape == (3, 2)
