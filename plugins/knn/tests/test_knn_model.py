@@ -131,3 +131,13 @@ def test_plugin_module_does_not_import_torch() -> None:
     code = "import sys, zoo_knn; zoo_knn.zoo_models(); zoo_knn.zoo_datasets(); print('torch' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_k_equal_to_the_training_size_votes_over_every_point() -> None:
+    x = torch.tensor([[0.0], [1.0], [2.0]])
+    y = torch.tensor([1, 0, 1])
+    predictions = fitted(x, y, k=3).predict(torch.tensor([[0.0], [9.0]]))
+    assert predictions.tolist() == [1, 1]
+    assert (
+        predictions.tolist() == sklearn_predict(x, y, [[0.0], [9.0]], k=3, metric="euclidean", p=2.0).tolist()
+    )
