@@ -1,0 +1,98 @@
+"""The LeNet-5 lesson: LeCun's 1998 CNN on MNIST, Fashion-MNIST and scikit-learn's digits.
+
+Hook implementations only; torch and torchvision load when a run needs them.
+"""
+
+from __future__ import annotations
+
+from zoo_core import DatasetSpec, ModelSpec, hookimpl
+
+SHAPE = (1, 32, 32)
+DIGIT_NAMES = tuple("0123456789")
+FASHION_NAMES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+
+@hookimpl
+def zoo_models() -> list[ModelSpec]:
+    """LeNet-5, trained with the lesson's recipe."""
+    return [
+        ModelSpec(
+            name="lenet5",
+            task="classification",
+            factory="zoo_lenet5.model:build_lenet5",
+            summary="LeNet-5: two 5x5 convolutions with average pooling, then 120-84-classes dense layers",
+            reference="LeCun et al. 1998, Gradient-based learning applied to document recognition",
+            # The lesson's recipe, pinned so the README's numbers stay reproducible.
+            defaults={"epochs": 5, "batch_size": 64, "lr": 1e-3, "optimizer": "adam"},
+            default_dataset="mnist",
+            fallback_dataset="digits",
+            input_shape=SHAPE,
+        )
+    ]
+
+
+@hookimpl
+def zoo_datasets() -> list[DatasetSpec]:
+    """MNIST and Fashion-MNIST (torchvision's files), and scikit-learn's bundled digits."""
+    return [
+        DatasetSpec(
+            name="mnist",
+            task="classification",
+            loader="zoo_lenet5.data:load_mnist",
+            description=(
+                "Handwritten digits, 28x28 padded to 32x32. Read from <data>/MNIST/raw "
+                "(.gz files are unpacked), else downloaded by torchvision unless ZOO_OFFLINE=1"
+            ),
+            source="http://yann.lecun.com/exdb/mnist/ via torchvision.datasets.MNIST",
+            license="CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)",
+            input_shape=SHAPE,
+            train_size=60_000,
+            test_size=10_000,
+            classes=DIGIT_NAMES,
+            offline=False,
+        ),
+        DatasetSpec(
+            name="fashion-mnist",
+            task="classification",
+            loader="zoo_lenet5.data:load_fashion_mnist",
+            description=(
+                "Zalando's clothing images, 28x28 padded to 32x32. Read from <data>/FashionMNIST/raw, "
+                "else unpacked from Debian's dataset-fashion-mnist package (which makes it work "
+                "offline), else downloaded by torchvision unless ZOO_OFFLINE=1"
+            ),
+            source="https://github.com/zalandoresearch/fashion-mnist via torchvision.datasets.FashionMNIST",
+            license="MIT",
+            input_shape=SHAPE,
+            train_size=60_000,
+            test_size=10_000,
+            classes=FASHION_NAMES,
+            offline=False,
+        ),
+        DatasetSpec(
+            name="digits",
+            task="classification",
+            loader="zoo_lenet5.data:load_digits",
+            description=(
+                "scikit-learn's bundled 8x8 handwritten digits, upsampled to 32x32 and scaled like "
+                "MNIST: the offline stand-in for MNIST (fixed stratified 75/25 split)"
+            ),
+            source="sklearn.datasets.load_digits (UCI Optical Recognition of Handwritten Digits)",
+            license="CC BY 4.0 (UCI Machine Learning Repository)",
+            input_shape=SHAPE,
+            train_size=1_347,
+            test_size=450,
+            classes=DIGIT_NAMES,
+            offline=True,
+        ),
+    ]

@@ -1,0 +1,164 @@
+"""Loaders for the LeNet-5 lesson: MNIST and Fashion-MNIST through torchvision, digits from scikit-learn.
+
+Every loader returns whole tensors shaped (N, 1, 32, 32), scaled as the lesson's
+``Normalize((0.5,), (0.5,))`` does, so training never runs a per-image transform.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import socket
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from zoo_core import DataCorrupt, DataUnavailable
+from zoo_core.data import Split, Splits
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+# Debian's dataset-fashion-mnist package installs the four .gz files here.
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+# Without it torchvision's urlopen may wait forever on a network that drops packets.
+DOWNLOAD_TIMEOUT_S = 30.0
+SIDE = 32
+# 450 of sklearn's 1,797 digits are held out for test.
+DIGITS_TEST_FRACTION = 0.25
+
+
+def to_lenet_input(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images (N, 28, 28) -> float32 (N, 1, 32, 32), zero-padded 2 px and scaled to [-1, 1].
+
+    Padding keeps the digits' 28x28 strokes undistorted inside LeNet's 32x32 field, as in
+    LeCun et al. (1998); the lesson's ``Resize(32)`` stretches them instead.
+    """
+    import torch.nn.functional as F
+
+    pad = (SIDE - images.shape[-1]) // 2
+    x = F.pad(images.unsqueeze(1), (pad, pad, pad, pad)).float() / 255.0
+    return (x - 0.5) / 0.5
+
+
+def _offline() -> bool:
+    return os.environ.get("ZOO_OFFLINE", "") not in ("", "0")
+
+
+def _unpack(gz: Path, target: Path) -> None:
+    """Decompress ``gz`` to ``target`` through a temporary file, so a failure leaves no half file."""
+    partial = target.with_name(target.name + ".part")
+    try:
+        with gzip.open(gz, "rb") as src, open(partial, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    except (OSError, EOFError) as error:
+        partial.unlink(missing_ok=True)
+        raise DataCorrupt(f"cannot decompress {gz}: {error}") from error
+    partial.replace(target)
+
+
+def _unpack_missing(raw: Path, names: list[str], gz_dirs: tuple[Path, ...]) -> None:
+    """Fill in missing IDX files from ``<name>.gz`` found in ``raw`` or, failing that, in ``gz_dirs``."""
+    for name in names:
+        if (raw / name).is_file():
+            continue
+        for folder in (raw, *gz_dirs):
+            if (folder / f"{name}.gz").is_file():
+                raw.mkdir(parents=True, exist_ok=True)
+                _unpack(folder / f"{name}.gz", raw / name)
+                break
+
+
+def _download(dataset_cls: type, data_dir: Path) -> str:
+    """Let torchvision fetch the files; return why it failed, or "" on success."""
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        dataset_cls(str(data_dir), train=False, download=True)
+    except Exception as error:  # torchvision raises RuntimeError, URLError or OSError
+        # torchvision lists every mirror it tried; the last line holds the underlying error.
+        lines = str(error).strip().splitlines()
+        return f"download failed: {lines[-1] if lines else type(error).__name__}"
+    finally:
+        socket.setdefaulttimeout(previous)
+    return ""
+
+
+def _read(path: Path, reader_name: str) -> torch.Tensor:
+    """Read one IDX file with torchvision, turning its parser's errors into DataCorrupt."""
+    from torchvision.datasets import mnist
+
+    try:
+        return getattr(mnist, reader_name)(str(path))
+    except (AssertionError, RuntimeError, ValueError, TypeError, KeyError, IndexError) as error:
+        raise DataCorrupt(f"{path} is not a valid IDX file ({type(error).__name__}: {error})") from error
+
+
+def load_idx_dataset(class_name: str, data_dir: Path, gz_dirs: tuple[Path, ...] = ()) -> Splits:
+    """Load a torchvision MNIST-format dataset (``MNIST``, ``FashionMNIST``) from ``data_dir``.
+
+    Order: unpacked IDX files in ``<data_dir>/<class_name>/raw``; ``.gz`` files there or in
+    ``gz_dirs``; torchvision's download (skipped when ``ZOO_OFFLINE=1``).
+    """
+    import torchvision.datasets
+
+    dataset_cls = getattr(torchvision.datasets, class_name)
+    data_dir = Path(data_dir)
+    raw = data_dir / class_name / "raw"
+    names = [Path(filename).stem for filename, _ in dataset_cls.resources]
+
+    def missing() -> list[str]:
+        return [name for name in names if not (raw / name).is_file()]
+
+    _unpack_missing(raw, names, gz_dirs)
+    if missing():
+        reason = "download skipped: ZOO_OFFLINE=1" if _offline() else _download(dataset_cls, data_dir)
+        if missing():
+            wanted = ", ".join(f"{name}.gz" for name in missing())
+            raise DataUnavailable(f"{class_name} not found: put {wanted} (or unpacked) into {raw} ({reason})")
+
+    def split(prefix: str) -> Split:
+        images = _read(raw / f"{prefix}-images-idx3-ubyte", "read_image_file")
+        labels = _read(raw / f"{prefix}-labels-idx1-ubyte", "read_label_file")
+        if len(images) != len(labels):
+            raise DataCorrupt(
+                f"{raw / f'{prefix}-images-idx3-ubyte'} has {len(images)} images but "
+                f"{raw / f'{prefix}-labels-idx1-ubyte'} has {len(labels)} labels"
+            )
+        if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < len(dataset_cls.classes):
+            last = len(dataset_cls.classes) - 1
+            raise DataCorrupt(f"{raw / f'{prefix}-labels-idx1-ubyte'} has labels outside 0..{last}")
+        return Split(to_lenet_input(images), labels)
+
+    return Splits(split("train"), split("t10k"))
+
+
+def load_mnist(data_dir: Path) -> Splits:
+    """MNIST from ``<data_dir>/MNIST/raw``, downloaded by torchvision when missing."""
+    return load_idx_dataset("MNIST", data_dir)
+
+
+def load_fashion_mnist(data_dir: Path) -> Splits:
+    """Fashion-MNIST from ``<data_dir>/FashionMNIST/raw``, Debian's package, or a download."""
+    return load_idx_dataset("FashionMNIST", data_dir, gz_dirs=(DEBIAN_FASHION_MNIST,))
+
+
+def load_digits(data_dir: Path) -> Splits:
+    """scikit-learn's 8x8 digits, upsampled to 32x32 and scaled like MNIST; a fixed stratified split."""
+    import torch
+    import torch.nn.functional as F
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    digits = sklearn_digits()
+    x_train, x_test, y_train, y_test = train_test_split(
+        digits.images, digits.target, test_size=DIGITS_TEST_FRACTION, stratify=digits.target, random_state=0
+    )
+
+    def split(images: np.ndarray, labels: np.ndarray) -> Split:
+        x = torch.as_tensor(images, dtype=torch.float32).unsqueeze(1) / 16.0
+        x = F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False)
+        return Split((x - 0.5) / 0.5, torch.as_tensor(labels, dtype=torch.int64))
+
+    return Splits(split(x_train, y_train), split(x_test, y_test))

@@ -1,0 +1,53 @@
+"""LeNet-5's architecture: parameter count, shapes, and no mixing of samples."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from zoo_lenet5 import zoo_datasets
+from zoo_lenet5.model import LeNet5, build_lenet5
+
+from zoo_core import DatasetSpec
+
+
+def dataset(name: str) -> DatasetSpec:
+    return {spec.name: spec for spec in zoo_datasets()}[name]
+
+
+def test_lenet5_has_the_lessons_61706_parameters() -> None:
+    model = build_lenet5(dataset("mnist"))
+    assert sum(p.numel() for p in model.parameters()) == 61_706
+
+
+def test_lenet5_layer_shapes_follow_lecun_1998() -> None:
+    model = LeNet5()
+    x = torch.randn(2, 1, 32, 32)
+    c1 = model.conv1(x)
+    c3 = model.conv2(torch.nn.functional.avg_pool2d(c1, 2))
+    assert c1.shape == (2, 6, 28, 28)
+    assert c3.shape == (2, 16, 10, 10)
+    assert model(x).shape == (2, 10)
+
+
+def test_lenet5_is_sized_by_the_dataset() -> None:
+    spec = dataset("fashion-mnist")
+    model = build_lenet5(spec)
+    assert model.conv1.in_channels == spec.input_shape[0]
+    assert model.fc3.out_features == len(spec.classes)
+    assert LeNet5(num_classes=3)(torch.randn(4, 1, 32, 32)).shape == (4, 3)
+
+
+def test_lenet5_scores_each_sample_on_its_own() -> None:
+    torch.manual_seed(0)
+    model = LeNet5().eval()
+    x = torch.randn(5, 1, 32, 32)
+    with torch.no_grad():
+        together = model(x)
+        alone = torch.cat([model(x[i : i + 1]) for i in range(5)])
+    torch.testing.assert_close(together, alone, rtol=1e-5, atol=1e-5)
+
+
+def test_lenet5_rejects_28x28_instead_of_regrouping_the_batch() -> None:
+    # With the lesson's view(-1, 400), 25 MNIST-sized images would silently become 16 rows.
+    with pytest.raises(RuntimeError):
+        LeNet5()(torch.randn(25, 1, 28, 28))
