@@ -1,0 +1,86 @@
+"""Maintainer sessions. `nox` runs lint, the whole test suite, and each plugin on its own."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_existing_virtualenvs = False
+nox.options.sessions = ["lint", "tests", "plugin"]
+
+ROOT = Path(__file__).parent
+PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+README = ROOT / "README.md"
+BOARD_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
+
+
+def install_zoo(session: nox.Session, *plugins: str) -> None:
+    """Install zoo-core and the given plugins as wheels (non-editable), as users get them."""
+    session.install(".", *(f"./plugins/{name}" for name in plugins), "pytest")
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the core tests and every plugin's tests with everything installed together."""
+    install_zoo(session, *PLUGINS)
+    session.run("pytest", "tests", *(f"plugins/{name}/tests" for name in PLUGINS), *session.posargs)
+
+
+@nox.session
+@nox.parametrize("name", PLUGINS, ids=PLUGINS)
+def plugin(session: nox.Session, name: str) -> None:
+    """Install zoo-core and one plugin alone in a fresh environment and run that plugin's tests."""
+    install_zoo(session, name)
+    session.run("pytest", f"plugins/{name}/tests", *session.posargs)
+
+
+@nox.session(default=False)
+def benchmarks(session: nox.Session) -> None:
+    """Time the zoo's implementations against their references side by side and print the ratios."""
+    install_zoo(session, *PLUGINS)
+    for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)
+
+
+@nox.session(default=False)
+def leaderboard(session: nox.Session) -> None:
+    """Run every model on every dataset it fits (seeds 0,1,2) and write the table into README.md."""
+    install_zoo(session, *PLUGINS)
+    home = Path(session.create_tmp()) / "zoo-home"
+    env = {"ZOO_HOME": str(home), "ZOO_STRICT_PLUGINS": "1"}
+    listing = session.run("zoo", "list", "--json", env=env, silent=True)
+    datasets = [d["name"] for d in json.loads(listing)["datasets"]]
+    for dataset in datasets:
+        session.run("zoo", "run", "--all", "--dataset", dataset, "--seeds", "0,1,2", "--quiet", env=env)
+    board = Path(session.create_tmp()) / "leaderboard.md"
+    session.run(
+        "zoo",
+        "leaderboard",
+        "--format",
+        "markdown",
+        "--output",
+        str(board),
+        "--plot",
+        str(ROOT / "leaderboard.png"),
+        env=env,
+    )
+    text = board.read_text()
+    print(text)
+    start, end = BOARD_MARKERS
+    block = f"{start}\n{text}\n{end}"
+    README.write_text(
+        re.sub(f"{re.escape(start)}.*?{re.escape(end)}", lambda _: block, README.read_text(), flags=re.S)
+    )
+    session.log("README.md updated with the measured leaderboard")

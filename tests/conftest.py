@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+TOY_SOURCE = Path(__file__).parent / "toy" / "zoo_toy.py"
+
+
+def install_plugin(
+    site: Path, dist: str, version: str, entry_points: dict[str, str], modules: dict[str, str]
+) -> Path:
+    """Write modules plus real distribution metadata (dist-info) that importlib.metadata finds."""
+    site.mkdir(parents=True, exist_ok=True)
+    for name, source in modules.items():
+        (site / f"{name}.py").write_text(source)
+    info = site / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    lines = "".join(f"{name} = {target}\n" for name, target in entry_points.items())
+    (info / "entry_points.txt").write_text(f"[zoo]\n{lines}")
+    return site
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """A folder of installed test plugins; the toy plugin is always there."""
+    return install_plugin(
+        tmp_path / "site", "zoo-toy", "0.3", {"toy": "zoo_toy"}, {"zoo_toy": TOY_SOURCE.read_text()}
+    )
+
+
+@pytest.fixture
+def install(site: Path):
+    """Install another test plugin next to the toy one: install(dist, version, entry_points, modules)."""
+    return lambda *args: install_plugin(site, *args)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def env(site: Path) -> dict[str, str]:
+    """Environment for subprocess runs of `zoo` that see the test plugins and only them."""
+    return {
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
+        "ZOO_PLUGINS": "toy",
+        "ZOO_OFFLINE": "1",
+    }
+
+
+@pytest.fixture
+def in_process(site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Make the test plugins visible to this process and rebuild the plugin manager."""
+    import importlib
+
+    from zoo_core.plugins import reset
+
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.setenv("ZOO_PLUGINS", "toy")
+    importlib.invalidate_caches()
+    reset()
+    yield
+    sys.modules.pop("zoo_toy", None)
+    reset()

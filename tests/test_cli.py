@@ -1,0 +1,157 @@
+"""The `zoo` command end to end, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from zoo_core.testing import run_json, run_zoo
+
+
+def test_help_and_list_do_not_import_torch(home, env):
+    probe = (
+        "import sys\nfrom zoo_core.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+    )
+    for args in (["list"], ["list", "--json"], ["plugins"]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, **env, "ZOO_HOME": str(home)},
+        )
+        assert result.returncode == 0, result.stderr
+    helped = subprocess.run(
+        [sys.executable, "-c", probe, "--help"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, **env},
+    )
+    assert "usage: zoo" in helped.stdout and "torch was imported" not in helped.stderr
+
+
+def test_list_is_sorted_and_filters_by_task(home, env):
+    listed = json.loads(run_zoo("list", "--json", home=home, env=env).stdout)
+    assert set(listed) >= {"models", "datasets", "metrics"}
+    for kind in ("models", "datasets", "metrics"):
+        names = [item["name"] for item in listed[kind]]
+        assert names == sorted(names)
+        assert all({"name", "task", "plugin"} <= set(item) for item in listed[kind])
+    forecasting = json.loads(run_zoo("list", "--task", "forecasting", "--json", home=home, env=env).stdout)
+    assert [m["name"] for m in forecasting["models"]] == ["last-value", "toy-net"]
+    assert {m["task"] for m in forecasting["metrics"]} == {"forecasting"}
+    table = run_zoo("list", home=home, env=env).stdout
+    assert "toy-points" in table and "default dataset" in table
+
+
+def test_info_shows_parameter_count_and_fitting_datasets(home, env):
+    info = json.loads(run_zoo("info", "toy-mlp", "--json", home=home, env=env).stdout)
+    assert info["parameters"] == "42 (on toy-points)"  # 2*8+8 + 8*2+2
+    assert info["datasets_it_fits"] == "toy-file, toy-points"
+    assert "epochs=3" in info["hyperparameters"] and "batch_size=64" in info["hyperparameters"]
+    dataset = json.loads(run_zoo("info", "toy-points", "--json", home=home, env=env).stdout)
+    assert dataset["primary_metric"] == "accuracy"
+    assert dataset["models_that_fit"] == "majority-class, toy-fallback, toy-mlp"
+    assert "higher" in run_zoo("info", "accuracy", home=home, env=env).stdout
+
+
+def test_run_writes_the_run_folder_and_a_row(home, env):
+    [result] = run_json("run", "toy-mlp", "--seed", "3", home=home, env=env)
+    assert result["status"] == "ok" and result["dataset"] == "toy-points"
+    assert result["metrics"]["accuracy"] > 0.9
+    assert result["num_params"] == 42
+    folder = home / "runs" / result["run_id"]
+    assert str(folder) == result["run_dir"]
+    assert {p.name for p in folder.iterdir()} == {
+        "config.json",
+        "metrics.json",
+        "weights.pt",
+        "loss_curve.png",
+        "confusion_matrix.png",
+    }
+    config = json.loads((folder / "config.json").read_text())
+    assert config["seed"] == 3 and config["hparams"]["hidden"] == 8 and config["plugin_version"] == "0.3"
+    assert json.loads((folder / "metrics.json").read_text()) == result["metrics"]
+    assert not list((home / "runs").glob(".partial-*"))
+
+
+def test_seeds_and_all(home, env):
+    results = run_json("run", "toy-mlp", "--seeds", "0,1,2", "--quiet", home=home, env=env)
+    assert [r["status"] for r in results] == ["ok"] * 3
+    everything = run_json("run", "--all", "--quiet", home=home, env=env)
+    pairs = {(r["model"], r["dataset"]) for r in everything}
+    # toy-fallback's own dataset is missing, so it falls back; baselines then run on what was used.
+    assert pairs == {
+        ("toy-mlp", "toy-points"),
+        ("toy-net", "toy-wave"),
+        ("toy-fallback", "toy-points"),
+        ("majority-class", "toy-points"),
+        ("last-value", "toy-wave"),
+    }
+    on_points = run_json("run", "--all", "--dataset", "toy-points", "--quiet", home=home, env=env)
+    assert sorted(r["model"] for r in on_points) == ["majority-class", "toy-fallback", "toy-mlp"]
+
+
+def test_fallback_only_when_the_dataset_was_not_asked_for(home, env):
+    result = run_zoo("run", "toy-fallback", "--json", home=home, env=env)
+    assert json.loads(result.stdout)["dataset"] == "toy-points"
+    notice = result.stderr.strip().splitlines()
+    assert notice == [
+        "zoo: toy-file is not available (put toy.csv into "
+        + str(home / "data")
+        + "); running toy-fallback on toy-points"
+    ]
+    explicit = run_zoo("run", "toy-fallback", "--dataset", "toy-file", home=home, env=env, check=False)
+    assert explicit.returncode == 2 and "put toy.csv into" in explicit.stderr
+
+
+def test_same_seed_same_metrics(home, env):
+    first = run_json("run", "toy-mlp", "--seed", "7", home=home, env=env)[0]
+    second = run_json("run", "toy-mlp", "--seed", "7", home=home, env=env)[0]
+    other = run_json("run", "toy-mlp", "--seed", "8", "--set", "epochs=1", home=home, env=env)[0]
+    assert first["metrics"] == second["metrics"]
+    assert first["run_id"] != second["run_id"]
+    forecast_a = run_json("run", "toy-net", "--seed", "1", home=home, env=env)[0]
+    forecast_b = run_json("run", "toy-net", "--seed", "1", home=home, env=env)[0]
+    assert forecast_a["metrics"] == forecast_b["metrics"]
+    assert other["metrics"] != first["metrics"] or other["run_id"] != first["run_id"]
+
+
+def test_forecasting_and_estimator_runs(home, env):
+    [net] = run_json("run", "toy-net", "--set", "epochs=30", "--set", "lr=0.01", home=home, env=env)
+    [last] = run_json("run", "last-value", "--dataset", "toy-wave", home=home, env=env)
+    assert set(net["metrics"]) == {"mse", "rmse", "mae"}
+    assert abs(net["metrics"]["rmse"] ** 2 - net["metrics"]["mse"]) < 1e-9
+    assert (home / "runs" / net["run_id"] / "forecast.png").exists()
+    assert not (home / "runs" / last["run_id"] / "loss_curve.png").exists()  # nothing was trained
+    [majority] = run_json("run", "majority-class", "--dataset", "toy-points", home=home, env=env)
+    assert majority["metrics"]["accuracy"] == 0.5
+
+
+def test_leaderboard_from_the_command_line(home, env):
+    run_json("run", "toy-mlp", "--seeds", "0,1", home=home, env=env)
+    run_json("run", "majority-class", "--dataset", "toy-points", home=home, env=env)
+    csv = run_zoo("leaderboard", "--format", "csv", home=home, env=env).stdout.splitlines()
+    assert csv[0].split(",")[:3] == ["task", "dataset", "model"]
+    assert [line.split(",")[2] for line in csv[1:]] == ["toy-mlp", "majority-class"]
+    rows = json.loads(
+        run_zoo("leaderboard", "--format", "json", "--model", "toy-mlp", home=home, env=env).stdout
+    )
+    assert rows[0]["runs"] == 2 and rows[0]["accuracy_std"] is not None
+    markdown = run_zoo("leaderboard", "--format", "markdown", home=home, env=env).stdout
+    assert markdown.startswith("| task") and "±" in markdown
+    html = home / "board.html"
+    plot = home / "board.png"
+    run_zoo("leaderboard", "--format", "html", "--output", str(html), "--plot", str(plot), home=home, env=env)
+    assert "<table" in html.read_text()
+    assert plot.read_bytes()[:4] == b"\x89PNG"
+    empty = run_zoo("leaderboard", "--task", "classification", home=home / "elsewhere", env=env, check=False)
+    assert empty.returncode == 2 and "no successful runs with task" in empty.stderr
+
+
+def test_python_dash_m_is_the_same_command(home, env):
+    result = subprocess.run([sys.executable, "-m", "zoo_core", "--version"], capture_output=True, text=True)
+    assert result.stdout.startswith("zoo-core ")

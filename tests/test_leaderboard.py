@@ -1,0 +1,65 @@
+"""Leaderboard aggregation: mean ± std over seeds, best first within each dataset."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from zoo_core.leaderboard import aggregate, render, runs_frame
+from zoo_core.specs import MetricSpec
+
+METRICS = {
+    "accuracy": MetricSpec("accuracy", "classification", "m:f", True),
+    "mse": MetricSpec("mse", "forecasting", "m:f", False),
+}
+
+
+def row(model, dataset, task, seed, status="ok", **metrics):
+    return {"model": model, "dataset": dataset, "task": task, "seed": seed, "status": status, **metrics}
+
+
+@pytest.fixture
+def board():
+    rows = [
+        row("a", "points", "classification", 0, accuracy=0.80),
+        row("a", "points", "classification", 1, accuracy=0.90),
+        row("b", "points", "classification", 0, accuracy=0.95),
+        row("b", "points", "classification", 1, status="failed"),
+        row("x", "wave", "forecasting", 0, mse=0.5),
+        row("y", "wave", "forecasting", 0, mse=0.1),
+        row("y", "wave", "forecasting", 1, mse=0.3),
+    ]
+    return aggregate(runs_frame(rows), METRICS, {"points": "accuracy", "wave": "mse"})
+
+
+def test_one_row_per_model_and_dataset_best_first(board):
+    assert list(zip(board["dataset"], board["model"], strict=True)) == [
+        ("points", "b"),
+        ("points", "a"),
+        ("wave", "y"),
+        ("wave", "x"),
+    ]
+
+
+def test_mean_std_and_run_counts(board):
+    a = board[board["model"] == "a"].iloc[0]
+    assert a["accuracy_mean"] == pytest.approx(0.85)
+    assert a["accuracy_std"] == pytest.approx(math.sqrt(0.005))  # sample std over the two seeds
+    assert a["runs"] == 2
+    b = board[board["model"] == "b"].iloc[0]
+    assert b["runs"] == 1 and math.isnan(b["accuracy_std"])  # the failed run is not counted
+    y = board[board["model"] == "y"].iloc[0]
+    assert y["mse_mean"] == pytest.approx(0.2)
+
+
+def test_rendering(board):
+    table = render(board, "table")
+    assert "0.8500 ± 0.0707" in table and "0.9500" in table
+    assert render(board, "csv").splitlines()[0].startswith("task,dataset,model")
+    assert "<table" in render(board, "html")
+    assert render(board, "markdown").splitlines()[1].startswith("|:")
+
+
+def test_empty_store_gives_an_empty_board():
+    assert aggregate(runs_frame([]), METRICS, {}).empty

@@ -1,0 +1,94 @@
+"""The results store: a round trip, atomic rows and concurrent writers."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+
+from zoo_core.store import RunRow, Store
+
+
+def make_row(run_id: str, **changes) -> RunRow:
+    values = dict(
+        run_id=run_id,
+        model="toy-mlp",
+        dataset="toy-points",
+        task="classification",
+        plugin="toy",
+        seed=0,
+        status="ok",
+        hparams={"lr": 0.05, "hidden": 8},
+        duration_s=1.5,
+        num_params=42,
+        zoo_version="0.1.0",
+        plugin_version="0.3",
+        torch_version="2.x",
+        device="cpu",
+        started_at="2026-11-21T12:00:00+00:00",
+        error="",
+        run_dir="/tmp/r",
+    )
+    values.update(changes)
+    return RunRow(**values)
+
+
+def test_round_trip(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    assert store.rows() == []
+    store.record(make_row("a", seed=1), {"accuracy": 0.9, "f1": 0.8})
+    store.record(make_row("b", status="failed", error="RuntimeError: boom"), {})
+    a, b = store.rows()
+    assert a["run_id"] == "a" and a["seed"] == 1 and a["hparams"] == {"lr": 0.05, "hidden": 8}
+    assert a["accuracy"] == 0.9 and a["f1"] == 0.8 and a["num_params"] == 42 and a["device"] == "cpu"
+    assert {"zoo_version", "plugin_version", "torch_version", "started_at", "duration_s"} <= set(a)
+    assert b["status"] == "failed" and "accuracy" not in b
+
+
+def test_a_failed_write_leaves_no_half_row(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    store.record(make_row("a"), {"accuracy": 0.5})
+    with pytest.raises(ValueError):
+        # The run row is inserted first; the non-numeric metric then fails inside the same transaction.
+        store.record(make_row("b"), {"accuracy": "not a number"})
+    assert [row["run_id"] for row in store.rows()] == ["a"]
+
+
+def _write_many(path: str, prefix: str) -> None:
+    store = Store(__import__("pathlib").Path(path))
+    for i in range(25):
+        store.record(make_row(f"{prefix}-{i}"), {"accuracy": i / 25})
+
+
+def test_concurrent_writers_all_land(tmp_path):
+    path = str(tmp_path / "results.sqlite")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_many, args=(path, name)) for name in ("p", "q", "r")]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    assert len(Store(tmp_path / "results.sqlite").rows()) == 75
+
+
+def test_two_zoo_run_processes_at_once(home, env):
+    command = [sys.executable, "-m", "zoo_core", "run", "toy-mlp", "--quiet", "--json"]
+    full_env = {**__import__("os").environ, **env, "ZOO_HOME": str(home)}
+    procs = [
+        subprocess.Popen(
+            [*command, "--seed", str(seed)],
+            env=full_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for seed in (0, 1)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    rows = Store(home / "results.sqlite").rows()
+    assert sorted(row["seed"] for row in rows) == [0, 1]

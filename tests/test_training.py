@@ -1,0 +1,137 @@
+"""The trainer, device choice and the in-process runner with lifecycle hooks."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+
+from zoo_core import hookimpl
+from zoo_core.data import Split
+from zoo_core.devices import resolve_device
+from zoo_core.errors import ZooError
+from zoo_core.testing import registered
+from zoo_core.training import fit, loss_fn
+
+
+def test_auto_device_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert resolve_device("auto") == "cpu"
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert resolve_device("auto") == "mps"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert resolve_device("auto") == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ZooError, match="not available"):
+        resolve_device("cuda")
+
+
+def test_loss_follows_the_task():
+    logits, labels = torch.tensor([[2.0, 0.0]]), torch.tensor([0])
+    assert loss_fn("classification")(logits, labels) == torch.nn.functional.cross_entropy(logits, labels)
+    assert loss_fn("forecasting")(torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0])) == 2.5
+    with pytest.raises(ValueError, match="Estimator"):
+        loss_fn("clustering")
+
+
+def test_fit_learns_and_is_reproducible(capsys):
+    x = torch.randn(256, 3, generator=torch.Generator().manual_seed(0))
+    y = x @ torch.tensor([1.0, -2.0, 0.5])
+
+    def train_once():
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 1)
+        history = fit(model, Split(x, y), task="forecasting", epochs=20, batch_size=32, lr=0.05, seed=1)
+        return model, history
+
+    (model_a, history_a), (model_b, history_b) = train_once(), train_once()
+    assert history_a == history_b
+    assert history_a[-1] < history_a[0] / 100
+    assert torch.equal(model_a.weight, model_b.weight)
+    assert capsys.readouterr().err == ""  # no progress bar when stderr is not a terminal
+
+
+def test_progress_bar_shows_epoch_loss_and_throughput(monkeypatch):
+    stream = io.StringIO()
+    stream.isatty = lambda: True
+    monkeypatch.setattr("sys.stderr", stream)
+    x = torch.randn(64, 2)
+    fit(
+        torch.nn.Linear(2, 2),
+        Split(x, torch.zeros(64, dtype=torch.int64)),
+        task="classification",
+        epochs=1,
+        batch_size=8,
+        lr=0.1,
+        label="toy",
+    )
+    text = stream.getvalue()
+    assert "toy epoch 1/1" in text and "sample/s" in text and "loss=" in text
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    @hookimpl
+    def zoo_run_started(self, config):
+        self.calls.append(("started", config.model, config.dataset))
+
+    @hookimpl
+    def zoo_epoch_finished(self, config, epoch, loss):
+        self.calls.append(("epoch", epoch, round(loss, 6) == round(loss, 6)))
+
+    @hookimpl
+    def zoo_run_finished(self, config, result):
+        self.calls.append(("finished", result.status, sorted(result.metrics)))
+
+
+def test_lifecycle_hooks_fire_in_order(in_process, home):
+    from zoo_core.runner import run
+
+    recorder = Recorder()
+    with registered(recorder, name="recorder"):
+        run("toy-mlp", seed=0, home=home)
+    assert recorder.calls == [
+        ("started", "toy-mlp", "toy-points"),
+        ("epoch", 1, True),
+        ("epoch", 2, True),
+        ("epoch", 3, True),
+        ("finished", "ok", ["accuracy", "f1"]),
+    ]
+
+
+class Exploding:
+    @hookimpl
+    def zoo_epoch_finished(self, config, epoch, loss):
+        raise RuntimeError("the logger crashed")
+
+
+def test_a_failed_run_is_recorded_as_failed_and_leaves_no_folder(in_process, home):
+    from zoo_core.runner import run
+    from zoo_core.store import Store
+
+    with registered(Exploding(), name="exploding"), pytest.raises(RuntimeError, match="logger crashed"):
+        run("toy-mlp", seed=0, home=home)
+    [row] = Store(home / "results.sqlite").rows()
+    assert row["status"] == "failed" and "logger crashed" in row["error"]
+    assert not any((home / "runs").iterdir())
+
+
+class Interrupting:
+    @hookimpl
+    def zoo_epoch_finished(self, config, epoch, loss):
+        raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_leaves_no_row_and_no_folder(in_process, home):
+    from zoo_core.runner import run
+    from zoo_core.store import Store
+
+    run("toy-mlp", seed=0, home=home)
+    with registered(Interrupting(), name="interrupting"), pytest.raises(KeyboardInterrupt):
+        run("toy-mlp", seed=1, home=home)
+    assert [row["seed"] for row in Store(home / "results.sqlite").rows()] == [0]
+    assert len(list((home / "runs").iterdir())) == 1

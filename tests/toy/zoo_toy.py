@@ -1,0 +1,147 @@
+"""A tiny plugin the core tests install as a real distribution (see conftest.install_plugin).
+
+It has everything a lesson plugin has, but trains in well under a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo_core import DataCorrupt, DatasetSpec, DataUnavailable, ModelSpec, hookimpl
+
+
+@hookimpl
+def zoo_models():
+    return [
+        ModelSpec(
+            "toy-mlp",
+            "classification",
+            "zoo_toy:build_mlp",
+            "two-layer perceptron",
+            "core tests",
+            defaults={"hidden": 8, "epochs": 3, "lr": 0.05},
+            default_dataset="toy-points",
+            input_shape=(2,),
+        ),
+        ModelSpec(
+            "toy-net",
+            "forecasting",
+            "zoo_toy:build_forecaster",
+            "linear forecaster",
+            "core tests",
+            default_dataset="toy-wave",
+            input_shape=(None, 1),
+        ),
+        ModelSpec(
+            "toy-fallback",
+            "classification",
+            "zoo_toy:build_mlp",
+            "falls back",
+            "core tests",
+            defaults={"hidden": 4, "epochs": 1},
+            default_dataset="toy-file",
+            fallback_dataset="toy-points",
+            input_shape=(2,),
+        ),
+    ]
+
+
+@hookimpl
+def zoo_datasets():
+    return [
+        DatasetSpec(
+            "toy-points",
+            "classification",
+            "zoo_toy:load_points",
+            "two separable clouds",
+            "generated",
+            "CC0",
+            input_shape=(2,),
+            train_size=160,
+            test_size=40,
+            classes=("left", "right"),
+        ),
+        DatasetSpec(
+            "toy-wave",
+            "forecasting",
+            "zoo_toy:load_wave",
+            "a clean sine",
+            "generated",
+            "CC0",
+            input_shape=(5, 1),
+            train_size=65,
+            test_size=25,
+        ),
+        DatasetSpec(
+            "toy-triples",
+            "classification",
+            "zoo_toy:load_points",
+            "points with three features",
+            "generated",
+            "CC0",
+            input_shape=(3,),
+            train_size=160,
+            test_size=40,
+            classes=("a", "b"),
+        ),
+        DatasetSpec(
+            "toy-file",
+            "classification",
+            "zoo_toy:load_file",
+            "points read from toy.csv in the data folder",
+            "a file the user provides",
+            "CC0",
+            input_shape=(2,),
+            train_size=4,
+            test_size=4,
+            classes=("left", "right"),
+            offline=False,
+        ),
+    ]
+
+
+def build_mlp(dataset, hidden):
+    import torch
+
+    return torch.nn.Sequential(torch.nn.Linear(2, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
+
+
+def build_forecaster(dataset):
+    import torch
+
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(dataset.input_shape[0], 1))
+
+
+def load_points(data_dir: Path):
+    import numpy as np
+
+    from zoo_core.data import from_numpy
+
+    rng = np.random.RandomState(0)
+    y = np.arange(200) % 2
+    x = rng.normal(size=(200, 2)) + np.where(y[:, None] == 1, 2.5, -2.5)
+    return from_numpy(x[:160], y[:160], x[160:], y[160:], task="classification")
+
+
+def load_wave(data_dir: Path):
+    import numpy as np
+
+    from zoo_core.data import window_series
+
+    return window_series(np.sin(np.linspace(0, 20, 100)), window=5, test_points=30)
+
+
+def load_file(data_dir: Path):
+    import numpy as np
+
+    from zoo_core.data import from_numpy
+
+    path = data_dir / "toy.csv"
+    if not path.exists():
+        raise DataUnavailable(f"put toy.csv into {data_dir}")
+    try:
+        table = np.loadtxt(path, delimiter=",", ndmin=2)
+        x, y = table[:, :2], table[:, 2].astype(int)
+    except (ValueError, IndexError) as exc:
+        raise DataCorrupt(f"{path} is not a CSV of x1,x2,label rows ({exc})") from None
+    return from_numpy(x, y, x, y, task="classification")
