@@ -1,0 +1,57 @@
+"""The gru-cell forecaster: the cell unrolled over a window, read out by a linear head."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import zoo_gru_cell
+from zoo_gru_cell.model import build_gru_cell
+
+from zoo_core import DatasetSpec, ZooError
+
+# A stand-in for noisy-sine (which lives in the gru plugin, not installed here).
+WINDOWS = DatasetSpec(
+    name="windows",
+    task="forecasting",
+    loader="unused:unused",
+    description="test stand-in",
+    source="test",
+    license="test",
+    input_shape=(10, 1),
+    train_size=1,
+    test_size=1,
+)
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def test_registered_defaults_build_a_lesson_convention_model():
+    (spec,) = zoo_gru_cell.zoo_models()
+    trainer = {"epochs", "lr", "batch_size"}
+    model = spec.build(WINDOWS, **{k: v for k, v in spec.defaults.items() if k not in trainer})
+    assert model.cell.convention == "lesson" and model.cell.hidden_size == 16
+    assert model(torch.randn(5, 10, 1)).shape == (5, 1)
+
+
+def test_unrolls_the_cell_from_a_zero_state():
+    model = build_gru_cell(WINDOWS, hidden_size=4)
+    x = torch.randn(3, 6, 1)
+    h = torch.zeros(3, 4)
+    for t in range(6):
+        h = model.cell(x[:, t], h)
+    torch.testing.assert_close(model(x), model.head(h))
+
+
+def test_sizes_its_input_from_the_dataset():
+    wide = DatasetSpec(**{**WINDOWS.__dict__, "input_shape": (7, 3)})
+    model = build_gru_cell(wide, hidden_size=4, convention="torch")
+    assert model.cell.w_r.in_features == 3
+    assert model(torch.randn(2, 9, 3)).shape == (2, 1)
+
+
+def test_an_unknown_convention_is_a_user_error():
+    with pytest.raises(ZooError, match="lesson, torch"):
+        build_gru_cell(WINDOWS, convention="keras")
