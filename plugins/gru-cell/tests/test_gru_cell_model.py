@@ -8,6 +8,7 @@ import zoo_gru_cell
 from zoo_gru_cell.model import build_gru_cell
 
 from zoo_core import DatasetSpec, ZooError
+from zoo_core.hparams import split_trainer
 
 # A stand-in for noisy-sine (which lives in the gru plugin, not installed here).
 WINDOWS = DatasetSpec(
@@ -30,8 +31,8 @@ def _seed():
 
 def test_registered_defaults_build_a_lesson_convention_model():
     (spec,) = zoo_gru_cell.zoo_models()
-    trainer = {"epochs", "lr", "batch_size"}
-    model = spec.build(WINDOWS, **{k: v for k, v in spec.defaults.items() if k not in trainer})
+    _, model_hparams = split_trainer(spec.defaults)  # what the runner passes to the factory
+    model = spec.build(WINDOWS, **model_hparams)
     assert model.cell.convention == "lesson" and model.cell.hidden_size == 16
     assert model(torch.randn(5, 10, 1)).shape == (5, 1)
 

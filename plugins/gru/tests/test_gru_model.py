@@ -10,6 +10,8 @@ import zoo_gru
 from torch import nn
 from zoo_gru.model import build_gru
 
+from zoo_core.hparams import split_trainer
+
 
 @pytest.fixture(scope="module")
 def dataset():
@@ -19,8 +21,8 @@ def dataset():
 
 def test_registered_defaults_build_the_lessons_model(dataset):
     (spec,) = zoo_gru.zoo_models()
-    trainer = {"epochs", "lr", "batch_size"}
-    model = spec.build(dataset, **{k: v for k, v in spec.defaults.items() if k not in trainer})
+    _, model_hparams = split_trainer(spec.defaults)  # what the runner passes to the factory
+    model = spec.build(dataset, **model_hparams)
     reference = [nn.GRU(1, 16, batch_first=True), nn.Linear(16, 1)]
     count = sum(p.numel() for m in reference for p in m.parameters())
     assert sum(p.numel() for p in model.parameters()) == count
