@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
+from sklearn.neighbors import KNeighborsClassifier
 
-from zoo_core import DatasetSpec, ZooError
+from zoo_core import DatasetSpec
 
-from .model import METRICS
+from .model import check_hyperparameters
 
 
 class SklearnKNN:
     """Fit and predict with scikit-learn on CPU NumPy copies; predictions go back to the input's device."""
 
     def __init__(self, *, k: int, metric: str, p: float) -> None:
-        from sklearn.neighbors import KNeighborsClassifier
-
-        if metric not in METRICS:
-            raise ZooError(f"sklearn-knn: unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-        self.classifier: Any = KNeighborsClassifier(n_neighbors=k, metric=metric, p=p)
+        check_hyperparameters("sklearn-knn", k=k, metric=metric, p=p)
+        self.classifier = KNeighborsClassifier(n_neighbors=k, metric=metric, p=p)
+        # What is saved as weights: the training set, empty until fit (the runner reads it before).
+        self.x = torch.empty(0, 0)
+        self.y = torch.empty(0, dtype=torch.int64)
 
     def fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Fit the scikit-learn model; it has no loss history."""

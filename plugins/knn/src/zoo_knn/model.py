@@ -10,6 +10,14 @@ from zoo_core import DatasetSpec, ZooError
 METRICS = ("euclidean", "manhattan", "minkowski")
 
 
+def check_hyperparameters(model: str, *, k: int, metric: str, p: float) -> None:
+    """Reject settings no KNN can use, as one-line user errors."""
+    if metric not in METRICS:
+        raise ZooError(f"{model}: unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
+    if k < 1 or p <= 0:
+        raise ZooError(f"{model}: k must be >= 1 and p > 0 (got k={k}, p={p})")
+
+
 class KNNClassifier:
     """Predict the majority label of the ``k`` nearest training points.
 
@@ -24,16 +32,18 @@ class KNNClassifier:
     """
 
     def __init__(self, num_classes: int, *, k: int, metric: str, p: float, chunk_size: int) -> None:
-        if metric not in METRICS:
-            raise ZooError(f"knn: unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-        if k < 1 or chunk_size < 1 or p <= 0:
-            raise ZooError(f"knn: k and chunk_size must be >= 1 and p > 0 (got k={k}, p={p})")
+        check_hyperparameters("knn", k=k, metric=metric, p=p)
+        if chunk_size < 1:
+            raise ZooError(f"knn: chunk_size must be >= 1 (got {chunk_size})")
         self.num_classes = num_classes
         self.k = k
         self.metric = metric
         # cdist is used for manhattan (p=1) and minkowski; euclidean has its own matrix product.
         self.p = 1.0 if metric == "manhattan" else p
         self.chunk_size = chunk_size
+        # The training set is the whole state; empty until fit (the runner reads it before).
+        self.x = torch.empty(0, 0)
+        self.y = torch.empty(0, dtype=torch.int64)
 
     def fit(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """Remember the training set; KNN has nothing else to learn."""

@@ -1,0 +1,50 @@
+"""The plugin as the `zoo` command sees it: well-formed specs that build, and a real run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import zoo_knn
+from sklearn.neighbors import KNeighborsClassifier
+from zoo_knn.data import load_breast_cancer
+
+from zoo_core.testing import check_plugin, run_json
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return load_breast_cancer(None)
+
+
+def sklearn_accuracy(splits) -> float:
+    reference = KNeighborsClassifier(n_neighbors=3).fit(splits.train.x.numpy(), splits.train.y.numpy())
+    return float((reference.predict(splits.test.x.numpy()) == splits.test.y.numpy()).mean())
+
+
+def test_plugin_specs_are_well_formed() -> None:
+    check_plugin("knn")
+
+
+@pytest.mark.parametrize("name", ["knn", "sklearn-knn"])
+def test_each_model_builds_from_its_spec_defaults(splits, name: str) -> None:
+    (spec,) = [model for model in zoo_knn.zoo_models() if model.name == name]
+    (dataset,) = [d for d in zoo_knn.zoo_datasets() if d.name == spec.default_dataset]
+    model = spec.build(dataset, **spec.defaults)
+    assert all(value.numel() == 0 for value in model.state_dict().values())  # nothing fitted yet
+    model.fit(splits.train.x, splits.train.y)
+    accuracy = (model.predict(splits.test.x) == splits.test.y).double().mean().item()
+    assert accuracy == sklearn_accuracy(splits)
+    assert model.state_dict()["x"].shape == (dataset.train_size, *dataset.input_shape)
+
+
+def test_zoo_run_knn_scores_like_sklearn_for_every_seed(tmp_path: Path, splits) -> None:
+    runs = run_json("run", "knn", "--seeds", "0,1", "--quiet", home=tmp_path, plugins="knn")
+    assert [run["status"] for run in runs] == ["ok", "ok"], [run["error"] for run in runs]
+    assert {run["dataset"] for run in runs} == {"breast-cancer"}
+    # KNN has no randomness: every seed gives the same scores, and they are scikit-learn's.
+    assert runs[0]["metrics"] == runs[1]["metrics"]
+    assert runs[0]["metrics"]["accuracy"] == sklearn_accuracy(splits)
+    weights = torch.load(Path(runs[0]["run_dir"]) / "weights.pt")
+    assert torch.equal(weights["x"], splits.train.x) and torch.equal(weights["y"], splits.train.y)
