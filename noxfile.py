@@ -20,6 +20,9 @@ BOARD_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
 
 def install_zoo(session: nox.Session, *plugins: str) -> None:
     """Install zoo-core and the given plugins as wheels (non-editable), as users get them."""
+    # Every test starts `zoo` in a fresh process; without cached bytecode each one recompiles
+    # torch's sources (about 20 s of CPU). An empty value lets Python write .pyc files again.
+    session.env["PYTHONDONTWRITEBYTECODE"] = ""
     session.install(".", *(f"./plugins/{name}" for name in plugins), "pytest")
 
 

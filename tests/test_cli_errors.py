@@ -27,6 +27,11 @@ CASES = {
         ["run", "toy-mlp", "--set", "hidden=many"],
         "hidden expects int, got 'many'",
     ),
+    "value not among the choices": (
+        ["run", "toy-mlp", "--set", "activation=gelu"],
+        "activation must be one of relu, tanh, got 'gelu'",
+    ),
+    "unknown optimizer": (["run", "toy-mlp", "--set", "optimizer=rmsprop"], "optimizer must be one of adam"),
     "malformed --set": (["run", "toy-mlp", "--set", "hidden"], "--set expects key=value"),
     "zero epochs": (["run", "toy-mlp", "--epochs", "0"], "epochs must be positive, got 0"),
     "negative lr": (["run", "toy-mlp", "--set", "lr=-1"], "lr must be positive"),

@@ -333,12 +333,14 @@ def _report(result: Any, seed: int, as_json: bool) -> None:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from . import leaderboard
     from .home import database_path, zoo_home
+    from .hparams import defaults_for
     from .registry import DEFAULT_PRIMARY_METRIC, suggest
     from .store import Store
 
     registry = _registry()
     database = database_path(zoo_home(args.home))
-    runs = leaderboard.runs_frame(Store(database).rows())
+    defaults = {name: defaults_for(entry.spec) for name, entry in registry.models.items()}
+    runs = leaderboard.runs_frame(Store(database).rows(), defaults)
     for column in ("task", "dataset", "model"):
         wanted = getattr(args, column)
         if wanted is None:

@@ -68,8 +68,10 @@ def resolve_hparams(model: ModelSpec, overrides: Mapping[str, Any]) -> dict[str,
     for key in POSITIVE:
         if key in hparams and not hparams[key] > 0:
             raise ZooError(f"{key} must be positive, got {hparams[key]}")
-    if "optimizer" in hparams and hparams["optimizer"] not in OPTIMIZERS:
-        raise ZooError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {hparams['optimizer']!r}")
+    choices = {**({"optimizer": OPTIMIZERS} if model.gradient else {}), **model.choices}
+    for key, allowed in choices.items():
+        if hparams.get(key) not in allowed:
+            raise ZooError(f"{key} must be one of {', '.join(allowed)}, got {hparams.get(key)!r}")
     return hparams
 
 

@@ -13,17 +13,26 @@ if TYPE_CHECKING:
     from .specs import MetricSpec
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
-KEYS = ["task", "dataset", "model"]
+KEYS = ["task", "dataset", "model", "settings"]
 
 
-def runs_frame(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
-    """One row per successful run: its identity columns and one column per metric."""
+def runs_frame(rows: Iterable[Mapping[str, Any]], defaults: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per successful run: its identity columns and one column per metric.
+
+    ``settings`` names the hyperparameters that differ from the model's ``defaults``, so runs
+    with different recipes are ranked side by side instead of being averaged together.
+    """
     import pandas as pd
 
     frame = pd.DataFrame(list(rows))
     if frame.empty:
         return frame
-    return frame[frame["status"] == "ok"].reset_index(drop=True)
+    frame = frame[frame["status"] == "ok"].reset_index(drop=True)
+    frame["settings"] = [
+        " ".join(f"{k}={v}" for k, v in sorted(hparams.items()) if defaults.get(model, {}).get(k) != v)
+        for model, hparams in zip(frame["model"], frame["hparams"], strict=True)
+    ]
+    return frame
 
 
 def aggregate(
@@ -50,7 +59,8 @@ def aggregate(
         metric = primary.get(dataset)
         if metric and f"{metric}_mean" in rows:
             rows = rows.sort_values(
-                [f"{metric}_mean", "model"], ascending=[not metrics[metric].higher_is_better, True]
+                [f"{metric}_mean", "model", "settings"],
+                ascending=[not metrics[metric].higher_is_better, True, True],
             )
         pieces.append(rows)
     return pd.concat(pieces, ignore_index=True)
@@ -81,10 +91,15 @@ def _readable(board: pd.DataFrame) -> pd.DataFrame:
             metric = column[: -len("_mean")]
             mean, std = board[column], board[f"{metric}_std"]
             out[metric] = [
-                "" if pd.isna(m) else f"{m:.4f}" if pd.isna(s) else f"{m:.4f} ± {s:.4f}"
+                "" if pd.isna(m) else _number(m) if pd.isna(s) else f"{_number(m)} ± {_number(s)}"
                 for m, s in zip(mean, std, strict=True)
             ]
     return out
+
+
+def _number(value: float) -> str:
+    # Four decimals read well for accuracies and inertias; tiny errors (MSE 8e-06) need significant figures.
+    return f"{value:.4f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
 
 
 def write(text: str, output: Path | None) -> None:

@@ -209,8 +209,9 @@ def _execute(
             num_params,
             run_dir=str(config.run_dir),
         )
-    except KeyboardInterrupt:
-        shutil.rmtree(partial, ignore_errors=True)  # an interrupted run leaves nothing behind
+    except (KeyboardInterrupt, ZooError):
+        # An interrupted run, or one refused for bad input, leaves nothing behind.
+        shutil.rmtree(partial, ignore_errors=True)
         raise
     except Exception as exc:
         shutil.rmtree(partial, ignore_errors=True)

@@ -44,6 +44,8 @@ class ModelSpec:
     summary: str
     reference: str
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    # Allowed values of string hyperparameters, checked before a run starts.
+    choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     default_dataset: str | None = None
     # Used when the default dataset is unavailable and the user did not ask for it.
     fallback_dataset: str | None = None

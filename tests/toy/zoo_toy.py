@@ -19,7 +19,8 @@ def zoo_models():
             "zoo_toy:build_mlp",
             "two-layer perceptron",
             "core tests",
-            defaults={"hidden": 8, "epochs": 3, "lr": 0.05},
+            defaults={"hidden": 8, "activation": "relu", "epochs": 3, "lr": 0.05},
+            choices={"activation": ("relu", "tanh")},
             default_dataset="toy-points",
             input_shape=(2,),
         ),
@@ -100,10 +101,11 @@ def zoo_datasets():
     ]
 
 
-def build_mlp(dataset, hidden):
+def build_mlp(dataset, hidden, activation="relu"):
     import torch
 
-    return torch.nn.Sequential(torch.nn.Linear(2, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, 2))
+    act = torch.nn.ReLU() if activation == "relu" else torch.nn.Tanh()
+    return torch.nn.Sequential(torch.nn.Linear(2, hidden), act, torch.nn.Linear(hidden, 2))
 
 
 def build_forecaster(dataset):
