@@ -30,6 +30,7 @@ def zoo_models() -> list[ModelSpec]:
             ),
             reference=LESSON,
             defaults={"hidden_size": 16, "convention": "lesson", **TRAINING},
+            choices={"convention": ("lesson", "torch")},
             default_dataset="noisy-sine",
             input_shape=(None, None),
         ),

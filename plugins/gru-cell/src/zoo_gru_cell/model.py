@@ -90,10 +90,5 @@ class GRUCellForecaster(nn.Module):
 def build_gru_cell(
     dataset: DatasetSpec, hidden_size: int = 16, convention: str = "lesson"
 ) -> GRUCellForecaster:
-    """The forecaster sized to the dataset's features per time step."""
-    from zoo_core import ZooError
-
-    # `--set convention=...` is user input: refuse it in one line, not with a traceback.
-    if convention not in CONVENTIONS:
-        raise ZooError(f"gru-cell's convention must be one of {', '.join(CONVENTIONS)}, not {convention!r}")
+    """The forecaster sized to the dataset's features per time step (the core checks ``convention``)."""
     return GRUCellForecaster(dataset.input_shape[-1], hidden_size, convention)
