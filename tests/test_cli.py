@@ -129,6 +129,7 @@ def test_forecasting_and_estimator_runs(home, env):
     assert not (home / "runs" / last["run_id"] / "loss_curve.png").exists()  # nothing was trained
     [majority] = run_json("run", "majority-class", "--dataset", "toy-points", home=home, env=env)
     assert majority["metrics"]["accuracy"] == 0.5
+    assert majority["num_params"] == 1  # the fitted state: one label
 
 
 def test_leaderboard_from_the_command_line(home, env):

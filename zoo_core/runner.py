@@ -189,9 +189,9 @@ def _execute(
         seed_everything(config.seed)
         trainer, model_hparams = split_trainer(plan.hparams)
         model = plan.model.spec.build(plan.dataset.spec, **model_hparams)
-        num_params = count_parameters(model)
         train, test = splits.train.to(config.device), splits.test.to(config.device)
         predictions, history = _fit_predict(model, plan.model.spec, config, trainer, train, test, progress)
+        num_params = count_parameters(model)  # after fitting: an estimator's state exists only then
         targets, inputs = test.y.cpu().numpy(), test.x.reshape(len(test), -1).cpu().numpy()
         metrics = {
             m.name: m.compute(targets, predictions, inputs=inputs) for m in registry.metrics_for(config.task)
