@@ -1,0 +1,42 @@
+"""The plugin through the real `zoo` command: valid specs, learnable waveforms, random data at chance."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from zoo_core.testing import check_plugin, run_json
+
+# The model is tiny: on a busy machine extra threads only contend.
+ONE_THREAD = {"OMP_NUM_THREADS": "1"}
+TEST_SIZE = 200
+# Three standard errors of an accuracy of 0.25 measured on the 200 test samples (about 0.09).
+CHANCE_TOLERANCE = 3 * math.sqrt(0.25 * 0.75 / TEST_SIZE)
+
+
+def test_plugin_specs_are_well_formed() -> None:
+    check_plugin("gru-layer")
+
+
+def test_my_gru_learns_waveforms_and_the_baseline_does_not(tmp_path: Path) -> None:
+    # --all runs my-gru on its default dataset, then the baselines on that dataset.
+    runs = run_json("run", "--all", "--quiet", home=tmp_path, plugins="gru-layer", env=ONE_THREAD)
+    by_model = {run["model"]: run for run in runs}
+    assert set(by_model) == {"my-gru", "majority-class"}
+    for run in runs:
+        assert run["status"] == "ok", run["error"]
+        assert run["dataset"] == "waveforms"
+    assert by_model["my-gru"]["metrics"]["accuracy"] >= 0.8
+    assert abs(by_model["majority-class"]["metrics"]["accuracy"] - 0.25) <= CHANCE_TOLERANCE
+
+
+def test_my_gru_stays_at_chance_on_random_sequences(tmp_path: Path) -> None:
+    # Labels are drawn independently of the inputs: anything clearly above chance is a leak.
+    (run,) = run_json(
+        *("run", "my-gru", "--dataset", "random-sequences", "--quiet"),
+        home=tmp_path,
+        plugins="gru-layer",
+        env=ONE_THREAD,
+    )
+    assert run["status"] == "ok", run["error"]
+    assert abs(run["metrics"]["accuracy"] - 0.25) <= CHANCE_TOLERANCE
