@@ -38,15 +38,21 @@ def make_data(n_train: int, n_query: int, dims: int) -> tuple[np.ndarray, np.nda
     return x_train, y_train, x_query
 
 
-def median_seconds(runs: dict[str, Callable[[], np.ndarray]], repeats: int) -> dict[str, float]:
-    """Median wall time of each run; repeats are interleaved so a shared machine's load hits all alike."""
+def median_seconds(
+    runs: dict[str, Callable[[], np.ndarray]], repeats: int
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Median wall time and predictions of each run.
+
+    Repeats are interleaved so a shared machine's load hits every run alike.
+    """
     times: dict[str, list[float]] = {name: [] for name in runs}
+    predictions: dict[str, np.ndarray] = {}
     for _ in range(repeats):
         for name, run in runs.items():
             start = time.perf_counter()
-            run()
+            predictions[name] = run()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+    return {name: statistics.median(values) for name, values in times.items()}, predictions
 
 
 def torch_knn(x_train: np.ndarray, y_train: np.ndarray, x_query: np.ndarray) -> np.ndarray:
@@ -72,11 +78,10 @@ def main() -> None:
         data = make_data(n_train, n_query, dims)
         runs = {"torch": partial(torch_knn, *data)}
         runs |= {algorithm: partial(sklearn_knn(algorithm), *data) for algorithm in ("auto", "brute")}
-        seconds = median_seconds(runs, repeats)
-        torch_predictions = runs["torch"]()
+        seconds, predictions = median_seconds(runs, repeats)
         for algorithm in ("auto", "brute"):
             chosen = KNeighborsClassifier(n_neighbors=K, algorithm=algorithm).fit(*data[:2])._fit_method
-            agree = np.mean(torch_predictions == runs[algorithm]())
+            agree = np.mean(predictions["torch"] == predictions[algorithm])
             ratio = seconds[algorithm] / seconds["torch"]
             print(
                 f"{n_train} train x {n_query} queries x {dims} dims: torch {seconds['torch']:.2f} s, "
