@@ -21,8 +21,8 @@ def zoo_models() -> list[ModelSpec]:
             factory="zoo_gru_layer.model:build_my_gru",
             summary="The lesson's MyGRU (six Linear gates, 16 units) over time; logits from the last state.",
             reference=LESSON,
-            # The lesson takes 20 full-batch steps at lr 1e-3, which leaves the model near chance
-            # on waveforms; ten epochs of 16 mini-batches at lr 1e-2 converge in about two seconds.
+            # The lesson's 20 full-batch steps at lr 1e-3 leave the model near chance on waveforms
+            # (0.26-0.33); ten epochs of 16 mini-batches at lr 1e-2 reach 0.88 in about two seconds.
             defaults={"hidden_size": 16, "epochs": 10, "lr": 1e-2},
             default_dataset="waveforms",
             input_shape=(None, None),
@@ -59,7 +59,7 @@ def zoo_datasets() -> list[DatasetSpec]:
                 "Which waveform is it: sine, square, sawtooth or triangle, with a period of 6-12 steps, "
                 "random phase, amplitude 0.8-1.2, seen as 8 channels of the same signal each with "
                 "N(0, 0.5²) noise, over 10 steps. Balanced classes; a linear model on the flattened "
-                "inputs stays at chance, sine and triangle are the hard pair."
+                "inputs stays near chance, sine and triangle are the hard pair."
             ),
             source="generated: torch with a fixed seed",
             license="public domain (synthetic)",
