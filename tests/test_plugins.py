@@ -28,9 +28,8 @@ def test_plugin_found_through_its_entry_point(home, env):
     assert plugins["toy"]["hooks"] == ["zoo_datasets", "zoo_models"]
     assert plugins["zoo-core"]["hooks"] == ["zoo_metrics", "zoo_models"]
     listed = json.loads(run_zoo("list", "--json", home=home, env=env).stdout)
-    assert {"name": "toy-mlp", "task": "classification", "plugin": "toy"}.items() <= listed["models"][
-        -1
-    ].items()
+    toy_mlp = next(m for m in listed["models"] if m["name"] == "toy-mlp")
+    assert {"name": "toy-mlp", "task": "classification", "plugin": "toy"}.items() <= toy_mlp.items()
 
 
 def test_broken_plugin_is_reported_not_fatal(home, env, install):

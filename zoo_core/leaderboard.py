@@ -44,7 +44,7 @@ def aggregate(
     """
     import pandas as pd
 
-    names = [m for m in metrics if not runs.empty and m in runs.columns]
+    names = [m for m in metrics if not runs.empty and m in runs.columns and runs[m].notna().any()]
     if runs.empty or not names:
         return pd.DataFrame(columns=[*KEYS, "runs"])
     grouped = runs.groupby(KEYS, sort=True)
@@ -52,8 +52,6 @@ def aggregate(
     board.columns = [f"{metric}_{stat}" for metric, stat in board.columns]
     board["runs"] = grouped.size()
     board = board.reset_index()
-    # Keep only metric columns some row of the board actually has.
-    board = board.dropna(axis=1, how="all")
     pieces = []
     for dataset, rows in board.groupby("dataset", sort=True):
         metric = primary.get(dataset)

@@ -41,7 +41,7 @@ def confusion_matrix(
     counts = np.zeros((n, n), dtype=int)
     np.add.at(counts, (targets, predictions), 1)
     labels = list(classes) + [str(i) for i in range(len(classes), n)]
-    figure = _figure(1.5 + 0.55 * n, 1.2 + 0.5 * n)
+    figure = _figure(max(5.0, 1.5 + 0.55 * n), max(4.0, 1.2 + 0.5 * n))  # room for the title at 2 classes
     ax = figure.add_subplot()
     image = ax.imshow(counts, cmap="Blues")
     figure.colorbar(image, ax=ax)

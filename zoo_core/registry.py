@@ -94,9 +94,16 @@ def get_registry() -> Registry:
     registry = Registry()
     for hook_name, kind, spec_type in HOOK_TABLES:
         hook = getattr(loaded.manager.hook, hook_name)
-        for impl in sorted(hook.get_hookimpls(), key=lambda impl: impl.plugin_name):
+        owners = sorted(impl.plugin_name for impl in hook.get_hookimpls())
+        for owner in owners:
+            # Calling one plugin at a time through pluggy keeps tracing and tells who returned what.
+            others = [loaded.manager.get_plugin(name) for name in owners if name != owner]
             try:
-                specs = list(impl.function() or ())
+                specs = [
+                    spec
+                    for result in loaded.manager.subset_hook_caller(hook_name, others)()
+                    for spec in result
+                ]
                 for spec in specs:
                     if not isinstance(spec, spec_type):
                         raise TypeError(
@@ -109,10 +116,10 @@ def get_registry() -> Registry:
             except PluginError:
                 raise
             except Exception as exc:  # a plugin's bug is isolated like an import error
-                mark_broken(impl.plugin_name, exc)
+                mark_broken(owner, exc)
                 continue
             for spec in specs:
-                registry.add(kind, Entry(spec, impl.plugin_name))
+                registry.add(kind, Entry(spec, owner))
     # A plugin that broke in a later hook keeps none of what it registered earlier.
     broken = {info.name for info in loaded.broken}
     for _, kind, _ in HOOK_TABLES:

@@ -67,7 +67,7 @@ def fit(
             leave=False,
             disable=None if progress else True,
         ) as bar:
-            for start in range(0, n, batch_size):
+            for step, start in enumerate(range(0, n, batch_size)):
                 batch = order[start : start + batch_size]
                 loss = criterion(model(train.x[batch]), train.y[batch])
                 opt.zero_grad(set_to_none=True)
@@ -75,7 +75,7 @@ def fit(
                 opt.step()
                 total += loss.detach() * len(batch)
                 bar.update(len(batch))
-                if bar.n // batch_size % 20 == 0:  # reading the loss syncs the device; not every step
+                if step % 20 == 0 and not bar.disable:  # reading the loss syncs the device: not every step
                     bar.set_postfix(loss=f"{loss.item():.4f}")
         history.append(total.item() / n)
         if on_epoch is not None:
