@@ -6,6 +6,8 @@ from __future__ import annotations
 from zoo_core import DatasetSpec, ModelSpec, hookimpl
 
 LESSON = "seeds/lenet5-kmeans-knn-gru.md, part 3 (KNN on breast cancer)"
+# The core refuses other values before any data is loaded.
+DISTANCES = {"metric": ("euclidean", "manhattan", "minkowski")}
 
 
 @hookimpl
@@ -19,6 +21,7 @@ def zoo_models() -> list[ModelSpec]:
             summary="k-nearest neighbours in torch: chunked distances, top-k, majority vote",
             reference=LESSON,
             defaults={"k": 3, "metric": "euclidean", "p": 2.0, "chunk_size": 1024},
+            choices=DISTANCES,
             default_dataset="breast-cancer",
             gradient=False,
         ),
@@ -29,6 +32,7 @@ def zoo_models() -> list[ModelSpec]:
             summary="scikit-learn's KNeighborsClassifier, the reference the torch KNN must match",
             reference="https://scikit-learn.org/stable/modules/generated/sklearn.neighbors.KNeighborsClassifier.html",
             defaults={"k": 3, "metric": "euclidean", "p": 2.0},
+            choices=DISTANCES,
             default_dataset="breast-cancer",
             gradient=False,
             baseline=True,
