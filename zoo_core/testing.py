@@ -95,6 +95,17 @@ def _model_problems(spec: Any) -> list[str]:
     return problems
 
 
+def dataset_spec(
+    task: str, input_shape: tuple[int, ...], classes: tuple[str, ...] = (), name: str = "stand-in"
+) -> Any:
+    """A DatasetSpec with only the shape metadata, for testing a factory without loading data."""
+    from .specs import DatasetSpec
+
+    return DatasetSpec(
+        name, task, "unused:unused", "test stand-in", "test", "none", input_shape, 1, 1, classes
+    )
+
+
 @contextmanager
 def registered(plugin: object, name: str = "test-plugin") -> Iterator[None]:
     """Register ``plugin`` (a module or object with hook implementations) for one test.

@@ -7,21 +7,12 @@ import torch
 import zoo_gru_cell
 from zoo_gru_cell.model import build_gru_cell
 
-from zoo_core import DatasetSpec, ZooError
+from zoo_core import ZooError
 from zoo_core.hparams import split_trainer
+from zoo_core.testing import dataset_spec
 
 # A stand-in for noisy-sine (which lives in the gru plugin, not installed here).
-WINDOWS = DatasetSpec(
-    name="windows",
-    task="forecasting",
-    loader="unused:unused",
-    description="test stand-in",
-    source="test",
-    license="test",
-    input_shape=(10, 1),
-    train_size=1,
-    test_size=1,
-)
+WINDOWS = dataset_spec("forecasting", (10, 1))
 
 
 @pytest.fixture(autouse=True)
@@ -47,12 +38,17 @@ def test_unrolls_the_cell_from_a_zero_state():
 
 
 def test_sizes_its_input_from_the_dataset():
-    wide = DatasetSpec(**{**WINDOWS.__dict__, "input_shape": (7, 3)})
+    wide = dataset_spec("forecasting", (7, 3))
     model = build_gru_cell(wide, hidden_size=4, convention="torch")
     assert model.cell.w_r.in_features == 3
     assert model(torch.randn(2, 9, 3)).shape == (2, 1)
 
 
-def test_an_unknown_convention_is_a_user_error():
-    with pytest.raises(ZooError, match="lesson, torch"):
-        build_gru_cell(WINDOWS, convention="keras")
+def test_an_unknown_convention_is_refused_before_the_run():
+    from zoo_gru_cell import zoo_models
+
+    from zoo_core.hparams import resolve_hparams
+
+    [spec] = zoo_models()
+    with pytest.raises(ZooError, match="convention must be one of lesson, torch, got 'keras'"):
+        resolve_hparams(spec, {"convention": "keras"})

@@ -7,21 +7,11 @@ import torch
 from torch import nn
 from zoo_rnn.model import CellRNNForecaster, RNNCell, RNNForecaster, build_rnn, build_rnn_cell
 
-from zoo_core import DatasetSpec
+from zoo_core.testing import dataset_spec
 
 
-def windows_spec(steps: int, features: int) -> DatasetSpec:
-    return DatasetSpec(
-        name="windows",
-        task="forecasting",
-        loader="unused:unused",
-        description="test windows",
-        source="test",
-        license="none",
-        input_shape=(steps, features),
-        train_size=1,
-        test_size=1,
-    )
+def windows_spec(steps: int, features: int):
+    return dataset_spec("forecasting", (steps, features))
 
 
 def copy_cell(target: RNNCell, source: nn.RNNCell | nn.RNN, suffix: str = "") -> None:
