@@ -1,8 +1,9 @@
 """K-Means in torch: greedy k-means++ seeding, then Lloyd iterations on whole tensors.
 
 Every step works on the full (N, D) input at once: distances come from one matrix product
-per iteration (an (N, K) matrix, never (N, K, D)), centroids from one ``index_add_``. The
-only Python loops run over iterations, over the k seeds and over the ``n_init`` restarts.
+per iteration (a (K, N) matrix, never (N, K, D)), centroid sums from one accumulating
+``index_put_``. The only Python loops run over iterations, over the k seeds and over the
+``n_init`` restarts.
 Everything stays on the input's device; random numbers come from a CPU generator seeded
 once, so a seed gives the same clustering on every device.
 """
@@ -21,21 +22,39 @@ if TYPE_CHECKING:
     from zoo_core import DatasetSpec
 
 
-def squared_distances(x: Tensor, centroids: Tensor, x_sq: Tensor | None = None) -> Tensor:
-    """(N, K) squared Euclidean distances as ||x||² - 2 x·cᵀ + ||c||², from one matrix product.
+def _scores(x: Tensor, centroids: Tensor) -> Tensor:
+    """(K, N) ||c||² - 2 c·x from one matrix product: the squared distances minus ||x||².
 
-    ``x_sq`` (N, 1) may be passed in when the same ``x`` is used many times. Rounding can
-    push the expansion slightly below zero for points on a centroid, hence the clamp.
+    The (K, N) layout makes the reduction over clusters run along contiguous rows, which is
+    several times faster on CPU than reducing a (N, K) matrix along its short rows.
+    """
+    return torch.addmm(centroids.pow(2).sum(dim=1, keepdim=True), centroids, x.T, alpha=-2)
+
+
+def squared_distances(x: Tensor, centroids: Tensor, x_sq: Tensor | None = None) -> Tensor:
+    """(N, K) squared Euclidean distances ||x||² - 2 x·cᵀ + ||c||², from one matrix product.
+
+    ``x_sq`` (N,), the squared norms of ``x``, may be passed in when ``x`` is used many times.
+    Rounding can push the expansion slightly below zero for points on a centroid, hence the
+    clamp. The result is a transposed view of a contiguous (K, N) tensor.
     """
     if x_sq is None:
-        x_sq = x.pow(2).sum(dim=1, keepdim=True)
-    c_sq = centroids.pow(2).sum(dim=1).unsqueeze(0)
-    return torch.addmm(c_sq, x, centroids.T, alpha=-2).add_(x_sq).clamp_min_(0)
+        x_sq = x.pow(2).sum(dim=1)
+    return _scores(x, centroids).add_(x_sq).clamp_min_(0).T
+
+
+def nearest(x: Tensor, centroids: Tensor, x_sq: Tensor) -> tuple[Tensor, Tensor]:
+    """Squared distance to, and index of, the closest centroid of each row of ``x``.
+
+    ||x||² cannot change which centroid is closest, so it is added to the N minima only.
+    """
+    scores, labels = _scores(x, centroids).min(dim=0)
+    return scores.add_(x_sq).clamp_min_(0), labels
 
 
 def nearest_centroid(x: Tensor, centroids: Tensor) -> Tensor:
-    """Index of the closest centroid for each row of ``x``; ||x||² cannot change the argmin."""
-    return torch.addmm(centroids.pow(2).sum(dim=1).unsqueeze(0), x, centroids.T, alpha=-2).argmin(dim=1)
+    """Index of the closest centroid for each row of ``x``."""
+    return _scores(x, centroids).argmin(dim=0)
 
 
 def kmeans_plus_plus(x: Tensor, k: int, generator: torch.Generator) -> Tensor:
@@ -47,7 +66,7 @@ def kmeans_plus_plus(x: Tensor, k: int, generator: torch.Generator) -> Tensor:
     """
     n = x.shape[0]
     trials = 2 + int(math.log(k))
-    x_sq = x.pow(2).sum(dim=1, keepdim=True)
+    x_sq = x.pow(2).sum(dim=1)
     first = int(torch.randint(n, (1,), generator=generator))
     centroids = x[first].unsqueeze(0)
     closest = squared_distances(x, centroids, x_sq).squeeze(1)
@@ -83,15 +102,16 @@ def lloyd(x: Tensor, centroids: Tensor, max_iter: int, tol: float) -> LloydResul
     empty clusters take the several farthest points), so k clusters always survive.
     """
     k = centroids.shape[0]
-    x_sq = x.pow(2).sum(dim=1, keepdim=True)
-    ones = torch.ones(x.shape[0], dtype=x.dtype, device=x.device)
+    x_sq = x.pow(2).sum(dim=1)
     history: list[Tensor] = []
     while len(history) < max_iter:
-        min_dist, labels = squared_distances(x, centroids, x_sq).min(dim=1)
+        min_dist, labels = nearest(x, centroids, x_sq)
         history.append(min_dist.sum())
-        sums = torch.zeros_like(centroids).index_add_(0, labels, x)
-        counts = torch.zeros(k, dtype=x.dtype, device=x.device).index_add_(0, labels, ones)
-        updated = sums / counts.clamp_min(1).unsqueeze(1)
+        # index_put_ with accumulate sums rows per cluster several times faster than index_add_
+        # on CPU, and deterministically on CUDA.
+        sums = torch.zeros_like(centroids).index_put_((labels,), x, accumulate=True)
+        counts = torch.bincount(labels, minlength=k)
+        updated = sums / counts.clamp_min(1).unsqueeze(1).to(x.dtype)
         empty = counts == 0
         if bool(empty.any()):
             updated[empty] = x[min_dist.topk(int(empty.sum())).indices]
@@ -99,7 +119,7 @@ def lloyd(x: Tensor, centroids: Tensor, max_iter: int, tol: float) -> LloydResul
         centroids = updated
         if float(shift) <= tol:
             break
-    min_dist, labels = squared_distances(x, centroids, x_sq).min(dim=1)
+    min_dist, labels = nearest(x, centroids, x_sq)
     return LloydResult(centroids, labels, float(min_dist.sum()), [float(v) for v in history], len(history))
 
 

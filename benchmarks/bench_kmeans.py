@@ -1,0 +1,137 @@
+"""Time the zoo's torch K-Means against scikit-learn's KMeans and against the lesson's loop.
+
+Run from the repository with zoo-kmeans installed: ``python benchmarks/bench_kmeans.py``.
+Each case prints one line: the median wall time of each side over ``--repeats`` runs, the
+ratio (above 1 means the zoo's torch version is faster), iterations run and final inertia.
+
+- ``fit``: the whole fit as a user runs it, on well-separated blobs: k-means++ seeding (each
+  side its own), Lloyd iterations until the relative tolerance 1e-4, n_init=1.
+- ``lloyd``: Lloyd iterations only, on overlapping blobs (so neither side converges early),
+  both sides from the same initial centroids, tol=0 and a fixed ``max_iter``.
+- ``lesson``: the lesson's k_means (fixed only to run on tensors: torch.cdist, then a Python
+  loop over clusters with boolean masks) against the zoo's Lloyd iterations, both from the
+  same initial points for the same fixed number of iterations (the lesson runs 100; 30 keep
+  this script short, and the cost per iteration is what differs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Callable
+
+import numpy as np
+import torch
+from sklearn.cluster import KMeans as SkKMeans
+from threadpoolctl import threadpool_limits
+from zoo_kmeans.model import KMeans, lloyd
+
+# (points, dimensions, clusters)
+SIZES = [(200_000, 16, 8), (50_000, 64, 32)]
+SEPARATED, OVERLAPPING = 10.0, 1.5  # spread of the blob centres, in units of the blobs' std
+ITERATIONS = 30
+
+
+def make_data(n: int, dims: int, k: int, spread: float) -> np.ndarray:
+    """Unit-variance Gaussian blobs around k random centres drawn with scale ``spread``."""
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=spread, size=(k, dims))
+    return (centres[rng.integers(k, size=n)] + rng.normal(size=(n, dims))).astype(np.float32)
+
+
+def median_seconds(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median wall time of each run; repeats are interleaved so a shared machine's load hits all alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def lesson_k_means(x: torch.Tensor, centroids: torch.Tensor, num_iters: int) -> torch.Tensor:
+    """The lesson's algorithm, repaired only so that it runs on tensors."""
+    k = centroids.shape[0]
+    for _ in range(num_iters):
+        labels = torch.argmin(torch.cdist(x, centroids), dim=1)
+        new_centroids = torch.zeros_like(centroids)
+        for i in range(k):
+            if torch.any(labels == i):
+                new_centroids[i, :] = x[labels == i].mean(dim=0)
+        centroids = new_centroids
+    return centroids
+
+
+def inertia(x: torch.Tensor, centroids: torch.Tensor) -> float:
+    return float((torch.cdist(x.double(), centroids.double()) ** 2).min(dim=1).values.sum())
+
+
+def bench_fit(x: np.ndarray, k: int, repeats: int) -> str:
+    tensor = torch.from_numpy(x)
+    ours, theirs = KMeans(k=k, tol=1e-4, seed=0), SkKMeans(n_clusters=k, n_init=1, tol=1e-4, random_state=0)
+    seconds = median_seconds({"torch": lambda: ours.fit(tensor), "sklearn": lambda: theirs.fit(x)}, repeats)
+    return (
+        f"fit (k-means++ + tol 1e-4): torch {seconds['torch']:.2f} s ({ours.n_iter} it), "
+        f"sklearn {seconds['sklearn']:.2f} s ({theirs.n_iter_} it), "
+        f"sklearn/torch {seconds['sklearn'] / seconds['torch']:.2f}x, "
+        f"inertia torch/sklearn {ours.inertia / theirs.inertia_:.4f}"
+    )
+
+
+def bench_lloyd(x: np.ndarray, k: int, repeats: int) -> str:
+    tensor = torch.from_numpy(x)
+    start = tensor[torch.randperm(len(tensor), generator=torch.Generator().manual_seed(0))[:k]]
+    ours = lambda: lloyd(tensor, start, ITERATIONS, tol=0.0)  # noqa: E731
+    theirs = SkKMeans(n_clusters=k, init=start.numpy(), n_init=1, max_iter=ITERATIONS, tol=0.0)
+    seconds = median_seconds({"torch": ours, "sklearn": lambda: theirs.fit(x)}, repeats)
+    result = ours()
+    return (
+        f"lloyd (same start, max {ITERATIONS} it): "
+        f"torch {seconds['torch']:.2f} s ({result.n_iter} it), "
+        f"sklearn {seconds['sklearn']:.2f} s ({theirs.n_iter_} it), "
+        f"sklearn/torch {seconds['sklearn'] / seconds['torch']:.2f}x, "
+        f"inertia torch/sklearn {result.inertia / theirs.inertia_:.4f}"
+    )
+
+
+def bench_lesson(x: np.ndarray, k: int, repeats: int) -> str:
+    tensor = torch.from_numpy(x)
+    start = tensor[torch.randperm(len(tensor), generator=torch.Generator().manual_seed(0))[:k]]
+    # tol=-1 never stops early, so both sides run exactly ITERATIONS iterations, like the lesson.
+    runs = {
+        "torch": lambda: lloyd(tensor, start, ITERATIONS, tol=-1.0),
+        "lesson": lambda: lesson_k_means(tensor, start, ITERATIONS),
+    }
+    seconds = median_seconds(runs, repeats)
+    ours, theirs = runs["torch"]().centroids, runs["lesson"]()
+    return (
+        f"lesson loop ({ITERATIONS} it, same start): torch {seconds['torch']:.2f} s, "
+        f"lesson {seconds['lesson']:.2f} s, lesson/torch {seconds['lesson'] / seconds['torch']:.2f}x, "
+        f"inertia torch/lesson {inertia(tensor, ours) / inertia(tensor, theirs):.4f}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    # One thread by default: a per-core comparison that stays stable on a shared machine, where
+    # torch's many short parallel regions suffer far more from busy cores than sklearn's few.
+    parser.add_argument("--threads", type=int, default=1, help="threads for both sides (default 1)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(
+        f"torch {torch.__version__}, {args.threads} thread(s) for torch and sklearn, CPU, float32, "
+        f"median of {args.repeats}"
+    )
+    with threadpool_limits(limits=args.threads):
+        for n, dims, k in SIZES:
+            separated, overlapping = make_data(n, dims, k, SEPARATED), make_data(n, dims, k, OVERLAPPING)
+            KMeans(k=k, max_iter=2, seed=0).fit(torch.from_numpy(separated[:1000]))  # warm up torch
+            for bench, x in ((bench_fit, separated), (bench_lloyd, overlapping), (bench_lesson, overlapping)):
+                print(f"kmeans {n}x{dims} k={k} {bench(x, k, args.repeats)}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
