@@ -79,7 +79,7 @@ def test_run_writes_the_run_folder_and_a_row(home, env):
 
 
 def test_seeds_and_all(home, env):
-    results = run_json("run", "toy-mlp", "--seeds", "0,1,2", "--quiet", home=home, env=env)
+    results = run_json("run", "toy-mlp", "--seeds", "0,1,2", "--threads", "1", "--quiet", home=home, env=env)
     assert [r["status"] for r in results] == ["ok"] * 3
     everything = run_json("run", "--all", "--quiet", home=home, env=env)
     pairs = {(r["model"], r["dataset"]) for r in everything}

@@ -42,6 +42,7 @@ CASES = {
     "bad seeds": (["run", "toy-mlp", "--seeds", "0,x"], "--seeds expects comma-separated integers"),
     "unavailable device": (["run", "toy-mlp", "--device", "cuda"], "device 'cuda' is not available"),
     "missing data folder": (["run", "toy-mlp", "--dataset", "toy-file"], "put toy.csv into"),
+    "zero threads": (["run", "toy-mlp", "--threads", "0"], "--threads must be positive, got 0"),
     "argparse error": (["run", "toy-mlp", "--epochs", "three"], "invalid int value"),
     "name and --all": (["run", "toy-mlp", "--all"], "give a model name or --all, not both"),
     "leaderboard filter": (["leaderboard", "--model", "nobody"], "no successful runs with model 'nobody'"),
