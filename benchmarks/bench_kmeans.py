@@ -68,49 +68,56 @@ def inertia(x: torch.Tensor, centroids: torch.Tensor) -> float:
     return float((torch.cdist(x.double(), centroids.double()) ** 2).min(dim=1).values.sum())
 
 
+def random_start(x: torch.Tensor, k: int) -> torch.Tensor:
+    """k distinct rows of ``x``, the same for both sides of a comparison."""
+    return x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:k]]
+
+
+def report(case: str, seconds: dict[str, float], iterations: dict[str, int], inertia_ratio: float) -> str:
+    """One line: each side's time (and iterations, when known), the speed ratio, the inertia ratio."""
+    other = next(name for name in seconds if name != "torch")
+
+    def side(name: str) -> str:
+        return f"{name} {seconds[name]:.2f} s" + (f" ({iterations[name]} it)" if name in iterations else "")
+
+    return (
+        f"{case}: {side('torch')}, {side(other)}, {other}/torch {seconds[other] / seconds['torch']:.2f}x, "
+        f"inertia torch/{other} {inertia_ratio:.4f}"
+    )
+
+
 def bench_fit(x: np.ndarray, k: int, repeats: int) -> str:
     tensor = torch.from_numpy(x)
     ours, theirs = KMeans(k=k, tol=1e-4, seed=0), SkKMeans(n_clusters=k, n_init=1, tol=1e-4, random_state=0)
     seconds = median_seconds({"torch": lambda: ours.fit(tensor), "sklearn": lambda: theirs.fit(x)}, repeats)
-    return (
-        f"fit (k-means++ + tol 1e-4): torch {seconds['torch']:.2f} s ({ours.n_iter} it), "
-        f"sklearn {seconds['sklearn']:.2f} s ({theirs.n_iter_} it), "
-        f"sklearn/torch {seconds['sklearn'] / seconds['torch']:.2f}x, "
-        f"inertia torch/sklearn {ours.inertia / theirs.inertia_:.4f}"
-    )
+    iterations = {"torch": ours.n_iter, "sklearn": theirs.n_iter_}
+    return report("fit (k-means++ + tol 1e-4)", seconds, iterations, ours.inertia / theirs.inertia_)
 
 
 def bench_lloyd(x: np.ndarray, k: int, repeats: int) -> str:
     tensor = torch.from_numpy(x)
-    start = tensor[torch.randperm(len(tensor), generator=torch.Generator().manual_seed(0))[:k]]
-    ours = lambda: lloyd(tensor, start, ITERATIONS, tol=0.0)  # noqa: E731
+    start = random_start(tensor, k)
     theirs = SkKMeans(n_clusters=k, init=start.numpy(), n_init=1, max_iter=ITERATIONS, tol=0.0)
-    seconds = median_seconds({"torch": ours, "sklearn": lambda: theirs.fit(x)}, repeats)
-    result = ours()
-    return (
-        f"lloyd (same start, max {ITERATIONS} it): "
-        f"torch {seconds['torch']:.2f} s ({result.n_iter} it), "
-        f"sklearn {seconds['sklearn']:.2f} s ({theirs.n_iter_} it), "
-        f"sklearn/torch {seconds['sklearn'] / seconds['torch']:.2f}x, "
-        f"inertia torch/sklearn {result.inertia / theirs.inertia_:.4f}"
+    runs = {"torch": lambda: lloyd(tensor, start, ITERATIONS, tol=0.0), "sklearn": lambda: theirs.fit(x)}
+    seconds = median_seconds(runs, repeats)
+    ours = runs["torch"]()
+    iterations = {"torch": ours.n_iter, "sklearn": theirs.n_iter_}
+    return report(
+        f"lloyd (same start, max {ITERATIONS} it)", seconds, iterations, ours.inertia / theirs.inertia_
     )
 
 
 def bench_lesson(x: np.ndarray, k: int, repeats: int) -> str:
     tensor = torch.from_numpy(x)
-    start = tensor[torch.randperm(len(tensor), generator=torch.Generator().manual_seed(0))[:k]]
+    start = random_start(tensor, k)
     # tol=-1 never stops early, so both sides run exactly ITERATIONS iterations, like the lesson.
     runs = {
         "torch": lambda: lloyd(tensor, start, ITERATIONS, tol=-1.0),
         "lesson": lambda: lesson_k_means(tensor, start, ITERATIONS),
     }
     seconds = median_seconds(runs, repeats)
-    ours, theirs = runs["torch"]().centroids, runs["lesson"]()
-    return (
-        f"lesson loop ({ITERATIONS} it, same start): torch {seconds['torch']:.2f} s, "
-        f"lesson {seconds['lesson']:.2f} s, lesson/torch {seconds['lesson'] / seconds['torch']:.2f}x, "
-        f"inertia torch/lesson {inertia(tensor, ours) / inertia(tensor, theirs):.4f}"
-    )
+    ratio = inertia(tensor, runs["torch"]().centroids) / inertia(tensor, runs["lesson"]())
+    return report(f"lesson loop ({ITERATIONS} it, same start)", seconds, {}, ratio)
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ from zoo_kmeans.model import (
     KMeans,
     SklearnKMeans,
     build_kmeans,
+    build_sklearn_kmeans,
     kmeans_plus_plus,
     lloyd,
     nearest_centroid,
@@ -21,6 +22,7 @@ from zoo_kmeans.model import (
 )
 
 from zoo_core import ZooError
+from zoo_core.testing import dataset_spec
 
 
 @pytest.fixture(scope="module")
@@ -159,12 +161,14 @@ def test_same_seed_same_clustering_other_seed_other_start() -> None:
     assert not torch.equal(first.cluster_centers, other.cluster_centers)
 
 
-def test_factory_draws_its_seed_from_torch() -> None:
+def test_factories_draw_their_seed_from_torch() -> None:
+    spec = dataset_spec("clustering", (2,), classes=("0", "1", "2"))
     torch.manual_seed(0)
-    first = build_kmeans(None, k=4)
+    first, baseline = build_kmeans(spec, k=4), build_sklearn_kmeans(spec, k=4)
     torch.manual_seed(0)
-    again = build_kmeans(None, k=4)
-    assert first.seed == again.seed and first.k == 4
+    again = build_kmeans(spec, k=4)
+    assert first.seed == again.seed and first.k == baseline.k == 4
+    assert first.seed != baseline.seed  # each draw advances torch's RNG
 
 
 def test_more_restarts_never_worse() -> None:
