@@ -17,14 +17,12 @@ ratio (above 1 means the zoo's torch version is faster), iterations run and fina
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
-from typing import Callable
 
 import numpy as np
 import torch
 from sklearn.cluster import KMeans as SkKMeans
 from threadpoolctl import threadpool_limits
+from timing import interleaved_medians
 from zoo_kmeans.model import KMeans, lloyd
 
 # (points, dimensions, clusters)
@@ -38,17 +36,6 @@ def make_data(n: int, dims: int, k: int, spread: float) -> np.ndarray:
     rng = np.random.default_rng(0)
     centres = rng.normal(scale=spread, size=(k, dims))
     return (centres[rng.integers(k, size=n)] + rng.normal(size=(n, dims))).astype(np.float32)
-
-
-def median_seconds(runs: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median wall time of each run; repeats are interleaved so a shared machine's load hits all alike."""
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def lesson_k_means(x: torch.Tensor, centroids: torch.Tensor, num_iters: int) -> torch.Tensor:
@@ -89,7 +76,9 @@ def report(case: str, seconds: dict[str, float], iterations: dict[str, int], ine
 def bench_fit(x: np.ndarray, k: int, repeats: int) -> str:
     tensor = torch.from_numpy(x)
     ours, theirs = KMeans(k=k, tol=1e-4, seed=0), SkKMeans(n_clusters=k, n_init=1, tol=1e-4, random_state=0)
-    seconds = median_seconds({"torch": lambda: ours.fit(tensor), "sklearn": lambda: theirs.fit(x)}, repeats)
+    seconds, _ = interleaved_medians(
+        {"torch": lambda: ours.fit(tensor), "sklearn": lambda: theirs.fit(x)}, repeats
+    )
     iterations = {"torch": ours.n_iter, "sklearn": theirs.n_iter_}
     return report("fit (k-means++ + tol 1e-4)", seconds, iterations, ours.inertia / theirs.inertia_)
 
@@ -99,7 +88,7 @@ def bench_lloyd(x: np.ndarray, k: int, repeats: int) -> str:
     start = random_start(tensor, k)
     theirs = SkKMeans(n_clusters=k, init=start.numpy(), n_init=1, max_iter=ITERATIONS, tol=0.0)
     runs = {"torch": lambda: lloyd(tensor, start, ITERATIONS, tol=0.0), "sklearn": lambda: theirs.fit(x)}
-    seconds = median_seconds(runs, repeats)
+    seconds, _ = interleaved_medians(runs, repeats)
     ours = runs["torch"]()
     iterations = {"torch": ours.n_iter, "sklearn": theirs.n_iter_}
     return report(
@@ -115,7 +104,7 @@ def bench_lesson(x: np.ndarray, k: int, repeats: int) -> str:
         "torch": lambda: lloyd(tensor, start, ITERATIONS, tol=-1.0),
         "lesson": lambda: lesson_k_means(tensor, start, ITERATIONS),
     }
-    seconds = median_seconds(runs, repeats)
+    seconds, _ = interleaved_medians(runs, repeats)
     ratio = inertia(tensor, runs["torch"]().centroids) / inertia(tensor, runs["lesson"]())
     return report(f"lesson loop ({ITERATIONS} it, same start)", seconds, {}, ratio)
 

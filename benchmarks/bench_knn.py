@@ -8,14 +8,13 @@ ratio sklearn / torch (above 1 means torch is faster) and how often the two agre
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from functools import partial
 from typing import Callable
 
 import numpy as np
 import torch
 from sklearn.neighbors import KNeighborsClassifier
+from timing import interleaved_medians
 from zoo_knn.model import KNNClassifier
 
 # (train points, queries, dimensions); k=5 and euclidean distance throughout.
@@ -36,23 +35,6 @@ def make_data(n_train: int, n_query: int, dims: int) -> tuple[np.ndarray, np.nda
     x_train, y_train = draw(n_train)
     x_query, _ = draw(n_query)
     return x_train, y_train, x_query
-
-
-def median_seconds(
-    runs: dict[str, Callable[[], np.ndarray]], repeats: int
-) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Median wall time and predictions of each run.
-
-    Repeats are interleaved so a shared machine's load hits every run alike.
-    """
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    predictions: dict[str, np.ndarray] = {}
-    for _ in range(repeats):
-        for name, run in runs.items():
-            start = time.perf_counter()
-            predictions[name] = run()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}, predictions
 
 
 def torch_knn(x_train: np.ndarray, y_train: np.ndarray, x_query: np.ndarray) -> np.ndarray:
@@ -78,7 +60,7 @@ def main() -> None:
         data = make_data(n_train, n_query, dims)
         runs = {"torch": partial(torch_knn, *data)}
         runs |= {algorithm: partial(sklearn_knn(algorithm), *data) for algorithm in ("auto", "brute")}
-        seconds, predictions = median_seconds(runs, repeats)
+        seconds, predictions = interleaved_medians(runs, repeats)
         for algorithm in ("auto", "brute"):
             chosen = KNeighborsClassifier(n_neighbors=K, algorithm=algorithm).fit(*data[:2])._fit_method
             agree = np.mean(predictions["torch"] == predictions[algorithm])

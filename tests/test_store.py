@@ -47,6 +47,13 @@ def test_round_trip(tmp_path):
     assert b["status"] == "failed" and "accuracy" not in b
 
 
+def test_an_undefined_metric_is_not_stored(tmp_path):
+    store = Store(tmp_path / "results.sqlite")
+    store.record(make_row("a"), {"silhouette": float("nan"), "ari": 1.0})
+    [row] = store.rows()
+    assert row["ari"] == 1.0 and "silhouette" not in row
+
+
 def test_a_failed_write_leaves_no_half_row(tmp_path):
     store = Store(tmp_path / "results.sqlite")
     store.record(make_row("a"), {"accuracy": 0.5})

@@ -19,7 +19,7 @@ from .errors import DataUnavailable, ZooError
 from .hparams import resolve_hparams, split_trainer
 from .plugins import load_plugins
 from .registry import Entry, Registry, get_registry
-from .runs import Estimator, RunConfig, RunResult
+from .runs import Estimator, RunConfig, RunResult, finite_or_none
 from .specs import DatasetSpec, ModelSpec
 from .store import RunRow, Store
 
@@ -290,7 +290,7 @@ def _write_run_folder(
     from . import plots
 
     (folder / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
-    (folder / "metrics.json").write_text(json.dumps(dict(metrics), indent=2) + "\n")
+    (folder / "metrics.json").write_text(json.dumps(finite_or_none(metrics), indent=2) + "\n")
     title = f"{config.model} on {config.dataset} (seed {config.seed})"
     if history:
         xlabel = "epoch" if plan.model.spec.gradient else "iteration"

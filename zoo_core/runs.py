@@ -45,8 +45,13 @@ class RunResult:
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
-        data["metrics"] = dict(self.metrics)
+        data["metrics"] = finite_or_none(self.metrics)
         return data
+
+
+def finite_or_none(metrics: Mapping[str, float]) -> dict[str, float | None]:
+    """JSON has no NaN: an undefined score becomes null."""
+    return {name: None if value != value else value for name, value in metrics.items()}
 
 
 @runtime_checkable

@@ -97,7 +97,12 @@ class Store:
                 connection.execute(f"INSERT INTO runs ({columns}) VALUES ({placeholders})", values)
                 connection.executemany(
                     "INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)",
-                    [(row.run_id, name, float(value)) for name, value in metrics.items()],
+                    # An undefined score (NaN, e.g. silhouette of one cluster) is simply not stored.
+                    [
+                        (row.run_id, name, v)
+                        for name, v in ((n, float(v)) for n, v in metrics.items())
+                        if v == v
+                    ],
                 )
             except BaseException:
                 connection.execute("ROLLBACK")
