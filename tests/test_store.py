@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import subprocess
 import sys
 
@@ -63,22 +62,30 @@ def test_a_failed_write_leaves_no_half_row(tmp_path):
     assert [row["run_id"] for row in store.rows()] == ["a"]
 
 
-def _write_many(path: str, prefix: str) -> None:
-    store = Store(__import__("pathlib").Path(path))
-    for i in range(25):
-        store.record(make_row(f"{prefix}-{i}"), {"accuracy": i / 25})
+WRITER = """
+import sys
+from pathlib import Path
+from zoo_core.store import RunRow, Store
+
+store = Store(Path(sys.argv[1]))
+for i in range(25):
+    row = RunRow(f"{sys.argv[2]}-{i}", "toy-mlp", "toy-points", "classification", "toy", 0, "ok", {}, 1.0, 42,
+                 "0.1.0", "0.3", "2.x", "cpu", "2026-11-21T12:00:00+00:00", "", "/tmp/r")
+    store.record(row, {"accuracy": i / 25})
+"""
 
 
 def test_concurrent_writers_all_land(tmp_path):
-    path = str(tmp_path / "results.sqlite")
-    context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_many, args=(path, name)) for name in ("p", "q", "r")]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
-        assert worker.exitcode == 0
-    assert len(Store(tmp_path / "results.sqlite").rows()) == 75
+    path = tmp_path / "results.sqlite"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(path), name], stderr=subprocess.PIPE, text=True)
+        for name in ("p", "q", "r")
+    ]
+    for writer in writers:
+        _, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err
+    rows = Store(path).rows()
+    assert len(rows) == 75 and len({row["run_id"] for row in rows}) == 75
 
 
 def test_two_zoo_run_processes_at_once(home, env):
