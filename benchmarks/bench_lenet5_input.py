@@ -4,22 +4,24 @@
     ToTensor, Normalize) behind a shuffling DataLoader;
 (b) the zoo's: the whole split padded and normalised once into a tensor, batches sliced from it.
 
-Both train the same freshly seeded model with Adam (lr 1e-3, batch 64) on the same subset.
+Both train the same freshly seeded model with Adam (lr 1e-3, batch 64) on the same subset;
+the printed times are medians over ``--repeats`` interleaved epochs of each.
 Needs zoo-lenet5 installed; the data comes from the zoo's data folder (``ZOO_HOME``/``ZOO_DATA``),
 filled from Debian's dataset-fashion-mnist package or torchvision's download.
 
-    python benchmarks/bench_lenet5_input.py [--subset 20000]
+    python benchmarks/bench_lenet5_input.py [--subset 20000] [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from timing import interleaved_medians
 from torch.utils.data import DataLoader, Subset
 from torchvision import datasets, transforms
 from zoo_lenet5.data import load_fashion_mnist
@@ -30,18 +32,16 @@ from zoo_core import home
 BATCH = 64
 
 
-def train_epoch(batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> float:
-    """One epoch of the lesson's loop over ``batches``; returns seconds spent."""
+def train_epoch(batches: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> None:
+    """One epoch of the lesson's training loop over ``batches``, from a freshly seeded model."""
     torch.manual_seed(0)
     model = LeNet5()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    started = time.perf_counter()
     for images, labels in batches:
         loss = F.cross_entropy(model(images), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return time.perf_counter() - started
 
 
 def lesson_batches(data_dir: Path, subset: int) -> DataLoader:
@@ -57,7 +57,7 @@ def lesson_batches(data_dir: Path, subset: int) -> DataLoader:
     return DataLoader(Subset(dataset, range(subset)), batch_size=BATCH, shuffle=True)
 
 
-def preloaded_batches(x: torch.Tensor, y: torch.Tensor) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+def preloaded_batches(x: torch.Tensor, y: torch.Tensor) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     order = torch.randperm(len(x))
     for start in range(0, len(x), BATCH):
         batch = order[start : start + BATCH]
@@ -67,6 +67,7 @@ def preloaded_batches(x: torch.Tensor, y: torch.Tensor) -> Iterable[tuple[torch.
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", type=int, default=20_000, help="training images per epoch")
+    parser.add_argument("--repeats", type=int, default=3, help="epochs timed per pipeline")
     args = parser.parse_args()
 
     data_dir = home.data_dir(home.zoo_home())
@@ -75,11 +76,17 @@ def main() -> None:
     x, y = train.x[: args.subset], train.y[: args.subset]
     prepare = time.perf_counter() - started
 
-    lesson = train_epoch(lesson_batches(data_dir, args.subset))
-    preloaded = train_epoch(preloaded_batches(x, y))
+    loader = lesson_batches(data_dir, args.subset)
+    runs = {
+        "lesson": lambda: train_epoch(loader),
+        "preloaded": lambda: train_epoch(preloaded_batches(x, y)),
+    }
+    medians, _ = interleaved_medians(runs, args.repeats)
+    lesson, preloaded = medians["lesson"], medians["preloaded"]
     print(
         f"lenet5 input pipeline ({args.subset} Fashion-MNIST images, 1 epoch, batch {BATCH}, "
-        f"{torch.get_num_threads()} threads): lesson {lesson:.1f} s, preloaded {preloaded:.1f} s "
+        f"{torch.get_num_threads()} threads, median of {args.repeats}): "
+        f"lesson {lesson:.1f} s, preloaded {preloaded:.1f} s "
         f"(+{prepare:.1f} s once to read, pad and normalise all 70k), ratio {lesson / preloaded:.1f}x"
     )
 
