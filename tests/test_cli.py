@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from zoo_core.testing import run_json, run_zoo
 
@@ -97,7 +98,12 @@ def test_seeds_and_all(home, env):
 
 def test_fallback_only_when_the_dataset_was_not_asked_for(home, env):
     result = run_zoo("run", "toy-fallback", "--json", home=home, env=env)
-    assert json.loads(result.stdout)["dataset"] == "toy-points"
+    fallen_back = json.loads(result.stdout)
+    assert fallen_back["dataset"] == "toy-points"
+    # The fallback dataset's own defaults apply, exactly as if it had been asked for.
+    assert json.loads((Path(fallen_back["run_dir"]) / "config.json").read_text())["hparams"]["epochs"] == 2
+    info = json.loads(run_zoo("info", "toy-fallback", "--json", home=home, env=env).stdout)
+    assert info["on_toy-points"] == "epochs=2"
     notice = result.stderr.strip().splitlines()
     assert notice == [
         "zoo: toy-file is not available (put toy.csv into "

@@ -18,6 +18,10 @@ METRICS = {
 DEFAULTS = {"a": {"epochs": 5}, "b": {"epochs": 5}, "x": {}, "y": {}}
 
 
+def defaults(model, dataset):
+    return DEFAULTS.get(model, {})
+
+
 def row(model, dataset, task, seed, status="ok", hparams=None, **metrics):
     hparams = {"epochs": 5} if hparams is None and model in "ab" else hparams or {}
     return {
@@ -42,7 +46,7 @@ def board():
         row("y", "wave", "forecasting", 0, mse=0.1),
         row("y", "wave", "forecasting", 1, mse=0.3),
     ]
-    return aggregate(runs_frame(rows, DEFAULTS), METRICS, {"points": "accuracy", "wave": "mse"})
+    return aggregate(runs_frame(rows, defaults), METRICS, {"points": "accuracy", "wave": "mse"})
 
 
 def test_one_row_per_model_and_dataset_best_first(board):
@@ -75,7 +79,7 @@ def test_rendering(board):
 
 def test_small_errors_keep_significant_figures():
     rows = [row("y", "wave", "forecasting", seed, mse=value) for seed, value in enumerate([7.9e-6, 9.4e-7])]
-    table = render(aggregate(runs_frame(rows, DEFAULTS), METRICS, {"wave": "mse"}), "table")
+    table = render(aggregate(runs_frame(rows, defaults), METRICS, {"wave": "mse"}), "table")
     assert "4.42e-06 ± 4.921e-06" in table
 
 
@@ -85,10 +89,10 @@ def test_runs_with_other_settings_are_not_averaged_together():
         row("a", "points", "classification", 1, accuracy=0.8),
         row("a", "points", "classification", 0, hparams={"epochs": 1}, accuracy=0.2),
     ]
-    board = aggregate(runs_frame(rows, DEFAULTS), METRICS, {"points": "accuracy"})
+    board = aggregate(runs_frame(rows, defaults), METRICS, {"points": "accuracy"})
     assert list(zip(board["settings"], board["runs"], strict=True)) == [("", 2), ("epochs=1", 1)]
     assert board["accuracy_mean"].tolist() == pytest.approx([0.85, 0.2])
 
 
 def test_empty_store_gives_an_empty_board():
-    assert aggregate(runs_frame([], DEFAULTS), METRICS, {}).empty
+    assert aggregate(runs_frame([], defaults), METRICS, {}).empty

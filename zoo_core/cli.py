@@ -194,6 +194,10 @@ def cmd_info(args: argparse.Namespace) -> int:
                 else "×".join("*" if d is None else str(d) for d in spec.input_shape),
             ),
             ("hyperparameters", ", ".join(f"{k}={v}" for k, v in sorted(defaults_for(spec).items())) or "-"),
+            *[
+                (f"on {dataset}", ", ".join(f"{k}={v}" for k, v in sorted(values.items())))
+                for dataset, values in sorted(spec.dataset_defaults.items())
+            ],
             ("parameters", _parameter_count(spec, registry)),
             (
                 "datasets it fits",
@@ -346,7 +350,11 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
     registry = _registry()
     database = database_path(zoo_home(args.home))
-    defaults = {name: defaults_for(entry.spec) for name, entry in registry.models.items()}
+
+    def defaults(model: str, dataset: str) -> dict[str, Any]:
+        entry = registry.models.get(model)
+        return defaults_for(entry.spec, dataset) if entry else {}
+
     runs = leaderboard.runs_frame(Store(database).rows(), defaults)
     for column in ("task", "dataset", "model"):
         wanted = getattr(args, column)

@@ -20,8 +20,10 @@ OPTIMIZERS = ("adam", "adamw", "sgd")
 POSITIVE = ("epochs", "batch_size", "lr")
 
 
-def defaults_for(model: ModelSpec) -> dict[str, Any]:
-    return {**(TRAINER_DEFAULTS if model.gradient else {}), **model.defaults}
+def defaults_for(model: ModelSpec, dataset: str | None = None) -> dict[str, Any]:
+    """The trainer's recipe, the model's defaults, then the model's defaults for ``dataset``."""
+    trainer = TRAINER_DEFAULTS if model.gradient else {}
+    return {**trainer, **model.defaults, **model.dataset_defaults.get(dataset or "", {})}
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:
@@ -53,9 +55,11 @@ def _coerce(key: str, raw: Any, default: Any) -> Any:
     return raw
 
 
-def resolve_hparams(model: ModelSpec, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge overrides into the model's defaults, checking names, types and ranges."""
-    hparams = defaults_for(model)
+def resolve_hparams(
+    model: ModelSpec, overrides: Mapping[str, Any], dataset: str | None = None
+) -> dict[str, Any]:
+    """Merge overrides into the model's defaults (for ``dataset``), checking names, types and ranges."""
+    hparams = defaults_for(model, dataset)
     for key, raw in overrides.items():
         if key not in hparams:
             if key in TRAINER_DEFAULTS:

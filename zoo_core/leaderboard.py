@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import ZooError
 
@@ -16,10 +16,12 @@ FORMATS = ("table", "markdown", "csv", "json", "html")
 KEYS = ["task", "dataset", "model", "settings"]
 
 
-def runs_frame(rows: Iterable[Mapping[str, Any]], defaults: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
+def runs_frame(
+    rows: Iterable[Mapping[str, Any]], defaults: Callable[[str, str], Mapping[str, Any]]
+) -> pd.DataFrame:
     """One row per successful run: its identity columns and one column per metric.
 
-    ``settings`` names the hyperparameters that differ from the model's ``defaults``, so runs
+    ``settings`` names the hyperparameters that differ from ``defaults(model, dataset)``, so runs
     with different recipes are ranked side by side instead of being averaged together.
     """
     import pandas as pd
@@ -29,8 +31,8 @@ def runs_frame(rows: Iterable[Mapping[str, Any]], defaults: Mapping[str, Mapping
         return frame
     frame = frame[frame["status"] == "ok"].reset_index(drop=True)
     frame["settings"] = [
-        " ".join(f"{k}={v}" for k, v in sorted(hparams.items()) if defaults.get(model, {}).get(k) != v)
-        for model, hparams in zip(frame["model"], frame["hparams"], strict=True)
+        " ".join(f"{k}={v}" for k, v in sorted(hparams.items()) if defaults(model, dataset).get(k) != v)
+        for model, dataset, hparams in zip(frame["model"], frame["dataset"], frame["hparams"], strict=True)
     ]
     return frame
 

@@ -48,6 +48,7 @@ class Plan:
     dataset: Entry[DatasetSpec]
     hparams: Mapping[str, Any]
     explicit_dataset: bool
+    overrides: Mapping[str, Any]
 
 
 def plan_run(
@@ -70,8 +71,8 @@ def plan_run(
     reason = incompatibility(model.spec, dataset.spec)
     if reason:
         raise ZooError(reason)
-    hparams = resolve_hparams(model.spec, overrides)
-    return Plan(model, dataset, hparams, explicit_dataset=dataset_name is not None)
+    hparams = resolve_hparams(model.spec, overrides, dataset.spec.name)
+    return Plan(model, dataset, hparams, dataset_name is not None, overrides)
 
 
 def plan_all(registry: Registry, dataset_name: str | None) -> list[tuple[str, str | None]]:
@@ -111,7 +112,7 @@ def load_data(plan: Plan, registry: Registry, data_dir: Path, notify: Notify) ->
         notify(
             f"{plan.dataset.spec.name} is not available ({exc}); running {plan.model.spec.name} on {fallback}"
         )
-        fallen_back = Plan(plan.model, registry.dataset(fallback), plan.hparams, explicit_dataset=True)
+        fallen_back = plan_run(registry, plan.model.spec.name, fallback, plan.overrides)
         return fallen_back, fallen_back.dataset.spec.load(data_dir)
 
 

@@ -40,6 +40,7 @@ def zoo_models():
             "falls back",
             "core tests",
             defaults={"hidden": 4, "epochs": 1},
+            dataset_defaults={"toy-points": {"epochs": 2}},
             default_dataset="toy-file",
             fallback_dataset="toy-points",
             input_shape=(2,),
