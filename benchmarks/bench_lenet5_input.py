@@ -27,7 +27,7 @@ from torchvision import datasets, transforms
 from zoo_lenet5.data import load_fashion_mnist
 from zoo_lenet5.model import LeNet5
 
-from zoo_core import home
+from zoo_core import ZooError, home
 
 BATCH = 64
 
@@ -72,7 +72,10 @@ def main() -> None:
 
     data_dir = home.data_dir(home.zoo_home())
     started = time.perf_counter()
-    train = load_fashion_mnist(data_dir).train  # also unpacks the files the lesson's pipeline reads
+    try:
+        train = load_fashion_mnist(data_dir).train  # also unpacks the files the lesson's pipeline reads
+    except ZooError as error:
+        parser.exit(2, f"{parser.prog}: {error}\n")
     x, y = train.x[: args.subset], train.y[: args.subset]
     prepare = time.perf_counter() - started
 

@@ -21,6 +21,14 @@ FASHION_NAMES = (
     "Bag",
     "Ankle boot",
 )
+# MNIST and Fashion-MNIST come in the same IDX format, sizes and (online) way of getting them.
+IDX_DATASET = {
+    "task": "classification",
+    "input_shape": SHAPE,
+    "train_size": 60_000,
+    "test_size": 10_000,
+    "offline": False,
+}
 
 
 @hookimpl
@@ -48,7 +56,6 @@ def zoo_datasets() -> list[DatasetSpec]:
     return [
         DatasetSpec(
             name="mnist",
-            task="classification",
             loader="zoo_lenet5.data:load_mnist",
             description=(
                 "Handwritten digits, 28x28 padded to 32x32. Read from <data>/MNIST/raw "
@@ -56,15 +63,11 @@ def zoo_datasets() -> list[DatasetSpec]:
             ),
             source="http://yann.lecun.com/exdb/mnist/ via torchvision.datasets.MNIST",
             license="CC BY-SA 3.0 (Yann LeCun and Corinna Cortes)",
-            input_shape=SHAPE,
-            train_size=60_000,
-            test_size=10_000,
             classes=DIGIT_NAMES,
-            offline=False,
+            **IDX_DATASET,
         ),
         DatasetSpec(
             name="fashion-mnist",
-            task="classification",
             loader="zoo_lenet5.data:load_fashion_mnist",
             description=(
                 "Zalando's clothing images, 28x28 padded to 32x32. Read from <data>/FashionMNIST/raw, "
@@ -73,11 +76,8 @@ def zoo_datasets() -> list[DatasetSpec]:
             ),
             source="https://github.com/zalandoresearch/fashion-mnist via torchvision.datasets.FashionMNIST",
             license="MIT",
-            input_shape=SHAPE,
-            train_size=60_000,
-            test_size=10_000,
             classes=FASHION_NAMES,
-            offline=False,
+            **IDX_DATASET,
         ),
         DatasetSpec(
             name="digits",
