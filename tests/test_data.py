@@ -41,3 +41,14 @@ def test_standardize_uses_training_statistics_only():
     scaled_train, scaled_test = standardize(train, test)
     assert scaled_train.ravel().tolist() == [-1.0, 1.0]
     assert scaled_test.ravel().tolist() == [99.0]
+
+
+@pytest.mark.parametrize(("value", "expected"), [(None, False), ("", False), ("0", False), ("1", True)])
+def test_offline_follows_zoo_offline(monkeypatch, value, expected):
+    from zoo_core.data import offline
+
+    if value is None:
+        monkeypatch.delenv("ZOO_OFFLINE", raising=False)
+    else:
+        monkeypatch.setenv("ZOO_OFFLINE", value)
+    assert offline() is expected

@@ -41,6 +41,13 @@ class Splits:
     test: Split
 
 
+def offline() -> bool:
+    """True when ``ZOO_OFFLINE`` is set: loaders must not try to download anything."""
+    import os
+
+    return os.environ.get("ZOO_OFFLINE", "") not in ("", "0")
+
+
 def from_numpy(
     x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, *, task: str
 ) -> Splits:

@@ -7,14 +7,13 @@ Every loader returns whole tensors shaped (N, 1, 32, 32), scaled as the lesson's
 from __future__ import annotations
 
 import gzip
-import os
 import shutil
 import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from zoo_core import DataCorrupt, DataUnavailable
-from zoo_core.data import Split, Splits
+from zoo_core.data import Split, Splits, offline
 
 if TYPE_CHECKING:
     import numpy as np
@@ -40,10 +39,6 @@ def to_lenet_input(images: torch.Tensor) -> torch.Tensor:
     pad = (SIDE - images.shape[-1]) // 2
     x = F.pad(images.unsqueeze(1), (pad, pad, pad, pad)).float() / 255.0
     return (x - 0.5) / 0.5
-
-
-def _offline() -> bool:
-    return os.environ.get("ZOO_OFFLINE", "") not in ("", "0")
 
 
 def _unpack(gz: Path, target: Path) -> None:
@@ -113,7 +108,7 @@ def load_idx_dataset(class_name: str, data_dir: Path, gz_dirs: tuple[Path, ...] 
 
     _unpack_missing(raw, names, gz_dirs)
     if missing():
-        reason = "download skipped: ZOO_OFFLINE=1" if _offline() else _download(dataset_cls, data_dir)
+        reason = "download skipped: ZOO_OFFLINE=1" if offline() else _download(dataset_cls, data_dir)
         if missing():
             wanted = ", ".join(f"{name}.gz" for name in missing())
             raise DataUnavailable(f"{class_name} not found: put {wanted} (or unpacked) into {raw} ({reason})")
