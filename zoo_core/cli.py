@@ -101,7 +101,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     print("Models")
     _print_table(
-        [[m["name"], m["task"], m["plugin"], m["default_dataset"] or "-", m["summary"]] for m in models],
+        [
+            [m["name"], m["task"], m["plugin"], m["default_dataset"] or "-", _first_sentence(m["summary"])]
+            for m in models
+        ],
         ["name", "task", "plugin", "default dataset", "summary"],
     )
     print("\nDatasets")
@@ -131,8 +134,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _first_sentence(text: str) -> str:
-    return text.split(". ")[0].rstrip(".")
+def _first_sentence(text: str, width: int = 72) -> str:
+    """A table cell: the first sentence, shortened to fit a terminal (--json keeps it all)."""
+    import textwrap
+
+    return textwrap.shorten(text.split(". ")[0].split("; ")[0].rstrip("."), width=width, placeholder=" …")
 
 
 def cmd_plugins(args: argparse.Namespace) -> int:
