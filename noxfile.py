@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import nox
@@ -61,7 +62,8 @@ def benchmarks(session: nox.Session) -> None:
 def leaderboard(session: nox.Session) -> None:
     """Run every model on every dataset it fits (seeds 0,1,2) and write the table into README.md."""
     install_zoo(session, *PLUGINS)
-    home = Path(session.create_tmp()) / "zoo-home"
+    home = Path(session.create_tmp()).resolve() / "zoo-home"
+    shutil.rmtree(home, ignore_errors=True)  # the table must hold this run's results only
     # Offline: the results must not depend on what a download happens to fetch.
     env = {"ZOO_HOME": str(home), "ZOO_STRICT_PLUGINS": "1", "ZOO_OFFLINE": "1"}
     listing = session.run("zoo", "list", "--json", env=env, silent=True)
