@@ -70,19 +70,15 @@ def leaderboard(session: nox.Session) -> None:
     datasets = [d["name"] for d in json.loads(listing)["datasets"]]
     for dataset in datasets:
         session.run("zoo", "run", "--all", "--dataset", dataset, "--seeds", "0,1,2", "--quiet", env=env)
-    board = Path(session.create_tmp()) / "leaderboard.md"
-    session.run(
-        "zoo",
-        "leaderboard",
-        "--format",
-        "markdown",
-        "--output",
-        str(board),
-        "--plot",
-        str(ROOT / "leaderboard.png"),
-        env=env,
-    )
-    text = board.read_text()
+    tables = []
+    for task in ("classification", "forecasting", "clustering"):  # one table each: their metrics differ
+        board = home / f"leaderboard-{task}.md"
+        session.run(
+            "zoo", "leaderboard", "--task", task, "--format", "markdown", "--output", str(board), env=env
+        )
+        tables.append(f"**{task}**\n\n{board.read_text()}")
+    session.run("zoo", "leaderboard", "--plot", str(home / "leaderboard.png"), env=env, silent=True)
+    text = "\n".join(tables)
     print(text)
     start, end = BOARD_MARKERS
     block = f"{start}\n{text}\n{end}"

@@ -71,7 +71,7 @@ def test_mean_std_and_run_counts(board):
 
 def test_rendering(board):
     table = render(board, "table")
-    assert "0.85 ± 0.07071" in table and "0.95 " in table
+    assert "0.8500 ± 0.0707" in table and "0.9500 " in table
     assert render(board, "csv").splitlines()[0].startswith("task,dataset,model")
     assert "<table" in render(board, "html")
     assert render(board, "markdown").splitlines()[1].startswith("|:")
@@ -80,7 +80,7 @@ def test_rendering(board):
 def test_small_errors_keep_significant_figures():
     rows = [row("y", "wave", "forecasting", seed, mse=value) for seed, value in enumerate([7.9e-6, 9.4e-7])]
     table = render(aggregate(runs_frame(rows, defaults), METRICS, {"wave": "mse"}), "table")
-    assert "4.42e-06 ± 4.921e-06" in table
+    assert "4.42e-06 ± 4.92e-06" in table
 
 
 def test_runs_with_other_settings_are_not_averaged_together():

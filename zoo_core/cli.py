@@ -319,7 +319,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     if not args.all:
                         raise
                     print(f"zoo: skipped {model}: {exc}", file=sys.stderr)
-                    continue
+                    break  # the other seeds would fail the same way
                 except Exception as exc:
                     if not args.all:
                         raise

@@ -98,8 +98,8 @@ def _readable(board: pd.DataFrame) -> pd.DataFrame:
 
 
 def _number(value: float) -> str:
-    # Four decimals read well for accuracies and inertias; tiny errors (MSE 8e-06) need significant figures.
-    return f"{value:.4f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+    # Four decimals read well for accuracies and inertias; tiny errors (MSE 4e-06) need significant figures.
+    return f"{value:.4f}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
 
 
 def write(text: str, output: Path | None) -> None:
