@@ -159,6 +159,22 @@ def test_leaderboard_from_the_command_line(home, env):
     assert empty.returncode == 2 and "no successful runs with task" in empty.stderr
 
 
+def test_a_closed_pipe_is_not_an_error(home, env):
+    import os
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `zoo list | head` once head has left: every write fails with EPIPE
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo_core", "list"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **env, "ZOO_HOME": str(home)},
+    )
+    os.close(write_end)
+    assert result.returncode == 0 and result.stderr == ""
+
+
 def test_python_dash_m_is_the_same_command(home, env):
     result = subprocess.run([sys.executable, "-m", "zoo_core", "--version"], capture_output=True, text=True)
     assert result.stdout.startswith("zoo-core ")

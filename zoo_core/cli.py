@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
@@ -47,45 +48,33 @@ def _warn_broken() -> None:
 def cmd_list(args: argparse.Namespace) -> int:
     registry = _registry()
 
-    def keep(task: str) -> bool:
-        return args.task is None or task == args.task
+    def listing(table: dict[str, Any], fields: Any) -> list[dict[str, Any]]:
+        return [
+            {"name": name, "task": e.spec.task, "plugin": e.plugin, **fields(e.spec)}
+            for name, e in table.items()
+            if args.task in (None, e.spec.task)
+        ]
 
-    models = [
-        {
-            "name": n,
-            "task": e.spec.task,
-            "plugin": e.plugin,
-            "default_dataset": e.spec.default_dataset,
-            "baseline": e.spec.baseline,
-            "summary": e.spec.summary,
-        }
-        for n, e in registry.models.items()
-        if keep(e.spec.task)
-    ]
-    datasets = [
-        {
-            "name": n,
-            "task": e.spec.task,
-            "plugin": e.plugin,
-            "train_size": e.spec.train_size,
-            "test_size": e.spec.test_size,
-            "offline": e.spec.offline,
-            "summary": e.spec.description,
-        }
-        for n, e in registry.datasets.items()
-        if keep(e.spec.task)
-    ]
-    metrics = [
-        {
-            "name": n,
-            "task": e.spec.task,
-            "plugin": e.plugin,
-            "higher_is_better": e.spec.higher_is_better,
-            "summary": e.spec.summary,
-        }
-        for n, e in registry.metrics.items()
-        if keep(e.spec.task)
-    ]
+    models = listing(
+        registry.models,
+        lambda spec: {
+            "default_dataset": spec.default_dataset,
+            "baseline": spec.baseline,
+            "summary": spec.summary,
+        },
+    )
+    datasets = listing(
+        registry.datasets,
+        lambda spec: {
+            "train_size": spec.train_size,
+            "test_size": spec.test_size,
+            "offline": spec.offline,
+            "summary": spec.description,
+        },
+    )
+    metrics = listing(
+        registry.metrics, lambda spec: {"higher_is_better": spec.higher_is_better, "summary": spec.summary}
+    )
     from .plugins import load_plugins
 
     broken = [
@@ -465,3 +454,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("zoo: interrupted; nothing was recorded for the unfinished run", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `zoo list | head`: the reader left; silence the flush at exit, as Python's docs advise.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
