@@ -161,6 +161,7 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
+    from .runner import incompatibility
     from .specs import DatasetSpec, ModelSpec
 
     registry = _registry()
@@ -174,7 +175,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     ]
     if isinstance(spec, ModelSpec):
         from .hparams import defaults_for
-        from .runner import incompatibility
 
         fields += [
             ("summary", spec.summary),
@@ -201,8 +201,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             ),
         ]
     elif isinstance(spec, DatasetSpec):
-        from .runner import incompatibility
-
+        primary = registry.primary_metric(spec.name, spec.task)
         fields += [
             ("description", spec.description),
             ("source", spec.source),
@@ -212,10 +211,7 @@ def cmd_info(args: argparse.Namespace) -> int:
             ("test size", spec.test_size),
             ("classes", ", ".join(spec.classes) or "-"),
             ("works offline", "yes" if spec.offline else "no"),
-            (
-                "primary metric",
-                (registry.primary_metric(spec) or spec).name if registry.primary_metric(spec) else "-",
-            ),
+            ("primary metric", primary.name if primary else "-"),
             (
                 "models that fit",
                 ", ".join(n for n, m in registry.models.items() if incompatibility(m.spec, spec) is None)
@@ -240,10 +236,10 @@ def _parameter_count(spec: Any, registry: Any) -> Any:
     dataset = registry.datasets.get(spec.default_dataset or "")
     if dataset is None:
         return "unknown (default dataset not installed)"
-    from .hparams import split_trainer
+    from .hparams import defaults_for, split_trainer
     from .runner import count_parameters
 
-    _, hparams = split_trainer(spec.defaults)
+    _, hparams = split_trainer(defaults_for(spec, dataset.spec.name))
     return f"{count_parameters(spec.build(dataset.spec, **hparams)):,} (on {dataset.spec.name})"
 
 
@@ -340,7 +336,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from . import leaderboard
     from .home import database_path, zoo_home
     from .hparams import defaults_for
-    from .registry import DEFAULT_PRIMARY_METRIC, suggest
+    from .registry import suggest
     from .store import Store
 
     registry = _registry()
@@ -367,12 +363,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     metrics = {name: entry.spec for name, entry in registry.metrics.items()}
     primary = {}
     for dataset, task in runs.groupby("dataset")["task"].first().items():
-        entry = registry.datasets.get(dataset)
-        chosen = (
-            registry.primary_metric(entry.spec)
-            if entry
-            else metrics.get(DEFAULT_PRIMARY_METRIC.get(task, ""))
-        )
+        chosen = registry.primary_metric(dataset, task)
         if chosen is not None:
             primary[dataset] = chosen.name
     board = leaderboard.aggregate(runs, metrics, primary)

@@ -53,9 +53,6 @@ class Registry:
     def dataset(self, name: str) -> Entry[DatasetSpec]:
         return self._lookup("dataset", self.datasets, name)
 
-    def metric(self, name: str) -> Entry[MetricSpec]:
-        return self._lookup("metric", self.metrics, name)
-
     def _lookup(self, kind: str, table: dict[str, Entry], name: str) -> Entry:
         if name not in table:
             raise UnknownName(f"unknown {kind} {name!r}{suggest(name, table)}")
@@ -74,8 +71,10 @@ class Registry:
     def datasets_for(self, task: str) -> list[DatasetSpec]:
         return [e.spec for _, e in sorted(self.datasets.items()) if e.spec.task == task]
 
-    def primary_metric(self, dataset: DatasetSpec) -> MetricSpec | None:
-        name = dataset.primary_metric or DEFAULT_PRIMARY_METRIC.get(dataset.task)
+    def primary_metric(self, dataset: str, task: str) -> MetricSpec | None:
+        """The metric that ranks ``dataset``: its own choice if installed, else its task's default."""
+        installed = self.datasets.get(dataset)
+        name = (installed.spec.primary_metric if installed else None) or DEFAULT_PRIMARY_METRIC.get(task)
         entry = self.metrics.get(name or "")
         return entry.spec if entry else None
 

@@ -76,7 +76,7 @@ def plan_run(
 
 
 def plan_all(registry: Registry, dataset_name: str | None) -> list[tuple[str, str | None]]:
-    """`zoo run --all`: (model, dataset) pairs, baselines last on every dataset used."""
+    """`zoo run --all`: every model that fits ``dataset_name``, or every non-baseline on its default."""
     if dataset_name is not None:
         dataset = registry.dataset(dataset_name).spec
         return [
@@ -84,10 +84,9 @@ def plan_all(registry: Registry, dataset_name: str | None) -> list[tuple[str, st
             for name, e in registry.models.items()
             if incompatibility(e.spec, dataset) is None
         ]
-    pairs: list[tuple[str, str | None]] = [
+    return [
         (name, None) for name, e in registry.models.items() if not e.spec.baseline and e.spec.default_dataset
     ]
-    return pairs
 
 
 def baseline_pairs(registry: Registry, datasets_used: list[str]) -> list[tuple[str, str]]:
@@ -197,7 +196,7 @@ def _execute(
         metrics = {
             m.name: m.compute(targets, predictions, inputs=inputs) for m in registry.metrics_for(config.task)
         }
-        _write_run_folder(partial, config, plan, model, history, metrics, splits, predictions, inputs)
+        _write_run_folder(partial, config, plan, history, metrics, splits, targets, predictions, inputs)
         torch.save(model.state_dict(), partial / "weights.pt")
         partial.rename(config.run_dir)
         result = RunResult(
@@ -226,11 +225,9 @@ def _execute(
             num_params,
             error=f"{type(exc).__name__}: {exc}",
         )
-        _record(store, config, result, started_at)
-        hook.zoo_run_finished(config=config, result=result)
+        _finish(store, config, result, started_at)
         raise
-    _record(store, config, result, started_at)
-    hook.zoo_run_finished(config=config, result=result)
+    _finish(store, config, result, started_at)
     return result
 
 
@@ -281,10 +278,10 @@ def _write_run_folder(
     folder: Path,
     config: RunConfig,
     plan: Plan,
-    model: Any,
     history: list[float],
     metrics: Mapping[str, float],
     splits: Any,
+    targets: Any,
     predictions: Any,
     inputs: Any,
 ) -> None:
@@ -297,7 +294,6 @@ def _write_run_folder(
         xlabel = "epoch" if plan.model.spec.gradient else "iteration"
         plots.loss_curve(history, folder / "loss_curve.png", title=title, xlabel=xlabel)
     if config.task == "classification":
-        targets = splits.test.y.cpu().numpy()
         plots.confusion_matrix(
             targets, predictions, plan.dataset.spec.classes, folder / "confusion_matrix.png", title=title
         )
@@ -307,7 +303,8 @@ def _write_run_folder(
         plots.clusters(inputs, predictions, folder / "clusters.png", title=title)
 
 
-def _record(store: Store, config: RunConfig, result: RunResult, started_at: str) -> None:
+def _finish(store: Store, config: RunConfig, result: RunResult, started_at: str) -> None:
+    """Record the run's row, then tell the plugins it finished."""
     import torch
 
     store.record(
@@ -332,3 +329,4 @@ def _record(store: Store, config: RunConfig, result: RunResult, started_at: str)
         ),
         result.metrics,
     )
+    load_plugins().manager.hook.zoo_run_finished(config=config, result=result)

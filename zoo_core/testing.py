@@ -112,14 +112,12 @@ def registered(plugin: object, name: str = "test-plugin") -> Iterator[None]:
 
     The registry is rebuilt with it, and again without it afterwards.
     """
-    from .plugins import load_plugins, reset
+    from .plugins import PluginInfo, load_plugins, reset
 
     reset()
-    manager = load_plugins().manager
-    manager.register(plugin, name=name)
-    from .plugins import PluginInfo
-
-    load_plugins().infos[name] = PluginInfo(name, name, "0")
+    loaded = load_plugins()
+    loaded.manager.register(plugin, name=name)
+    loaded.infos[name] = PluginInfo(name, name, "0")
     try:
         yield
     finally:
