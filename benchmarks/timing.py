@@ -1,10 +1,32 @@
-"""Timing shared by the benchmark scripts."""
+"""Timing and reporting shared by the benchmark scripts.
+
+Every script times its sides with :func:`interleaved_medians` after :func:`pin_threads`, and
+reports each figure with :func:`emit`. The ``bench`` nox session sets ``ZOO_BENCH_RESULTS`` to a
+JSON-lines file; ``report.py`` turns the collected rows into ``benchmarks/RESULTS.md``.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
 import time
+from dataclasses import asdict, dataclass
 from typing import Any, Callable
+
+
+def pin_threads(threads: int) -> None:
+    """Give torch and scikit-learn's native pools (OpenMP, BLAS) the same number of threads."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(threads)
+    # Kept alive for the whole process: the limit lasts as long as this object does.
+    global _limits
+    _limits = threadpool_limits(limits=threads)
+
+
+_limits: Any = None
 
 
 def interleaved_medians(
@@ -22,3 +44,31 @@ def interleaved_medians(
             results[name] = run()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}, results
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure of the results table: both sides measured in the same run, and their ratio."""
+
+    row: int  # the figure's number in the benchmark issue's table
+    figure: str  # what is measured, e.g. "KNN predict, 50,000 x 30, 5,000 queries, k=5"
+    ours: str  # the zoo's side, with its measured value, e.g. "knn 0.41 s"
+    reference: str  # the other side, e.g. "sklearn brute 0.52 s"
+    ratio: float  # reference / ours for times (above 1: the zoo is faster); see ``goal`` otherwise
+    goal: str  # e.g. ">= 1.0"
+    met: bool
+    note: str = ""  # accuracy, agreement, inertia gap: whatever the goal also requires
+
+
+def emit(row: Row) -> None:
+    """Print the row, and append it to ``$ZOO_BENCH_RESULTS`` when the bench session collects them."""
+    status = "met" if row.met else "NOT met"
+    print(
+        f"[{row.row}] {row.figure}: {row.ours} vs {row.reference} -> {row.ratio:.2f}x "
+        f"(goal {row.goal}, {status}){f'; {row.note}' if row.note else ''}",
+        flush=True,
+    )
+    target = os.environ.get("ZOO_BENCH_RESULTS")
+    if target:
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps(asdict(row)) + "\n")
