@@ -41,6 +41,46 @@ class Splits:
     test: Split
 
 
+def split_problems(spec: Any, splits: Any, *, sizes: bool = False) -> list[str]:
+    """What is wrong with ``splits`` given the dataset ``spec`` that promised them; empty if nothing.
+
+    The runner refuses a run on any problem, before a model sees the data; the conformance
+    kit also checks the declared sizes (``sizes=True``).
+    """
+    import torch
+
+    if not isinstance(splits, Splits):
+        return [f"the loader returned {type(splits).__name__}, not zoo_core.data.Splits"]
+    problems: list[str] = []
+    target_dtypes = (torch.float32,) if spec.task == "forecasting" else (torch.int64,)
+    for part, declared in (("train", spec.train_size), ("test", spec.test_size)):
+        split = getattr(splits, part)
+        if not isinstance(split.x, torch.Tensor) or not isinstance(split.y, torch.Tensor):
+            problems.append(f"{part} x and y must be tensors")
+            continue
+        x, y = split.x, split.y
+        if tuple(x.shape[1:]) != tuple(spec.input_shape):
+            shape = "×".join(map(str, spec.input_shape))
+            problems.append(f"{part} inputs are shaped {tuple(x.shape)}, not (N, {shape}) as declared")
+        if x.dtype != torch.float32:
+            problems.append(f"{part} inputs are {x.dtype}, not torch.float32")
+        if y.dtype not in target_dtypes:
+            problems.append(f"{part} targets are {y.dtype}, not {target_dtypes[0]} for {spec.task}")
+        if y.ndim != 1 or len(y) != len(x):
+            problems.append(f"{part} targets are shaped {tuple(y.shape)}, not ({len(x)},) like its inputs")
+        if sizes and len(x) != declared:
+            problems.append(f"{part} has {len(x)} samples, not {declared} as declared")
+        if x.dtype.is_floating_point and not bool(torch.isfinite(x).all()):
+            problems.append(f"{part} inputs contain NaN or infinity")
+        if spec.classes and y.dtype == torch.int64 and len(y):
+            low, high = int(y.min()), int(y.max())
+            if low < 0 or high >= len(spec.classes):
+                problems.append(
+                    f"{part} labels span {low}..{high}, outside the {len(spec.classes)} declared classes"
+                )
+    return problems
+
+
 def offline() -> bool:
     """True when ``ZOO_OFFLINE`` is set: loaders must not try to download anything."""
     import os

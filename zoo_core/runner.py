@@ -14,8 +14,9 @@ from typing import Any, Callable, Mapping
 
 from . import __version__
 from . import home as zoo_home_paths
+from .data import split_problems
 from .devices import resolve_device
-from .errors import DataUnavailable, ZooError
+from .errors import DataUnavailable, PluginError, ZooError
 from .hparams import resolve_hparams, split_trainer
 from .plugins import load_plugins
 from .registry import Entry, Registry, get_registry
@@ -103,7 +104,7 @@ def baseline_pairs(registry: Registry, datasets_used: list[str]) -> list[tuple[s
 def load_data(plan: Plan, registry: Registry, data_dir: Path, notify: Notify) -> tuple[Plan, Any]:
     """Load the dataset, falling back when the default one is unavailable and allowed to."""
     try:
-        return plan, plan.dataset.spec.load(data_dir)
+        return plan, checked_load(plan.dataset, data_dir)
     except DataUnavailable as exc:
         fallback = plan.model.spec.fallback_dataset
         if plan.explicit_dataset or fallback is None:
@@ -112,7 +113,19 @@ def load_data(plan: Plan, registry: Registry, data_dir: Path, notify: Notify) ->
             f"{plan.dataset.spec.name} is not available ({exc}); running {plan.model.spec.name} on {fallback}"
         )
         fallen_back = plan_run(registry, plan.model.spec.name, fallback, plan.overrides)
-        return fallen_back, fallen_back.dataset.spec.load(data_dir)
+        return fallen_back, checked_load(fallen_back.dataset, data_dir)
+
+
+def checked_load(dataset: Entry[DatasetSpec], data_dir: Path) -> Any:
+    """Load a dataset and refuse it, naming its plugin, unless it is what its spec declares."""
+    splits = dataset.spec.load(data_dir)
+    problems = split_problems(dataset.spec, splits)
+    if problems:
+        raise PluginError(
+            f"plugin {dataset.plugin!r} gave dataset {dataset.spec.name!r} that does not match its "
+            f"spec: {'; '.join(problems)}"
+        )
+    return splits
 
 
 def seed_everything(seed: int) -> None:

@@ -12,6 +12,20 @@ from .data import Split
 LOSSES = {"classification": "cross_entropy", "forecasting": "mse_loss"}
 
 
+# A NaN or infinite loss stays so once summed; checking the running total every so many steps
+# stops a diverged run early without syncing the device on every step.
+DIVERGENCE_CHECK_STEPS = 50
+
+
+class Diverged(FloatingPointError):
+    """The training loss became NaN or infinite; the run is recorded as failed with this reason."""
+
+
+def check_finite(total: torch.Tensor, epoch: int, step: int) -> None:
+    if not bool(torch.isfinite(total)):
+        raise Diverged(f"training diverged: the loss became {total.item()} in epoch {epoch} (step {step})")
+
+
 def loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
     """The loss follows from the task: cross-entropy on logits, or MSE on values."""
     if task not in LOSSES:
@@ -77,6 +91,9 @@ def fit(
                 bar.update(len(batch))
                 if step % 20 == 0 and not bar.disable:  # reading the loss syncs the device: not every step
                     bar.set_postfix(loss=f"{loss.item():.4f}")
+                if step % DIVERGENCE_CHECK_STEPS == 0:
+                    check_finite(total, epoch, step)
+        check_finite(total, epoch, step)
         history.append(total.item() / n)
         if on_epoch is not None:
             on_epoch(epoch, history[-1])
