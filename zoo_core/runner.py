@@ -180,6 +180,8 @@ def run(
     device = resolve_device(device)
     home = home or zoo_home_paths.zoo_home()
     results = results or home
+    store = Store(zoo_home_paths.database_path(results))
+    store.check()
     plan, splits = load_data(plan, registry, zoo_home_paths.data_dir(home), notify)
     info = load_plugins().infos[plan.model.plugin]
     run_id = new_run_id(plan.model.spec.name, plan.dataset.spec.name, seed)
@@ -196,7 +198,6 @@ def run(
         info.version,
     )
     provenance = collect(splits, info.distribution)
-    store = Store(zoo_home_paths.database_path(results))
     return _execute(config, provenance, plan, registry, splits, store, progress)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -99,6 +99,12 @@ class RunRow:
 JSON_COLUMNS = ("hparams", "config")
 
 
+def metric_values(row: Mapping[str, Any]) -> dict[str, float]:
+    """The metrics in a row from :meth:`Store.rows`: every key that is not a column of the runs table."""
+    columns = {f.name for f in fields(RunRow)}
+    return {key: value for key, value in row.items() if key not in columns}
+
+
 class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -162,6 +168,11 @@ class Store:
             return 0
         with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as connection:
             return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+    def check(self) -> None:
+        """Open (and if needed create or migrate) the database now, so a run fails before training."""
+        with closing(self._connect()):
+            pass
 
     def record(self, row: RunRow, metrics: Mapping[str, float]) -> None:
         """Write the run and its metrics atomically."""
