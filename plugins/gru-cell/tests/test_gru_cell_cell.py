@@ -70,16 +70,11 @@ def test_fused_unroll_equals_the_per_gate_equations_and_their_gradients(conventi
     h = torch.randn(5, 8, requires_grad=True)  # not zero, so r acts from the first step
     # A random weighting of the final state, so every unit's gradient path differs.
     weights = torch.randn(5, 8)
-    names, inputs = ["x", "h"], [x, h]
-    for name, param in cell.named_parameters():
-        names.append(name)
-        inputs.append(param)
-    fused = cell.unroll(x, h)
-    reference = per_gate_unroll(cell, x, h)
+    inputs = {"x": x, "h": h, **dict(cell.named_parameters())}
+    fused, reference = cell.unroll(x, h), per_gate_unroll(cell, x, h)
     torch.testing.assert_close(fused, reference)
-    fused_grads = torch.autograd.grad((fused * weights).sum(), inputs)
-    reference_grads = torch.autograd.grad((reference * weights).sum(), inputs)
-    for name, got, expected in zip(names, fused_grads, reference_grads, strict=True):
+    grads = [torch.autograd.grad((out * weights).sum(), list(inputs.values())) for out in (fused, reference)]
+    for name, got, expected in zip(inputs, *grads, strict=True):
         torch.testing.assert_close(got, expected, msg=lambda message, name=name: f"d/d{name}: {message}")
 
 

@@ -72,16 +72,11 @@ def test_fused_unroll_equals_the_lessons_per_gate_loop_and_its_gradients() -> No
     h = torch.randn(5, 16, requires_grad=True)  # not zero, so r acts from the first step
     # A random weighting of the final state, so every unit's gradient path differs.
     weights = torch.randn(5, 16)
-    names, inputs = ["x", "h"], [x, h]
-    for name, param in layer.named_parameters():
-        names.append(name)
-        inputs.append(param)
-    fused = layer.unroll(x, h)
-    reference = per_gate_unroll(layer, x, h)
+    inputs = {"x": x, "h": h, **dict(layer.named_parameters())}
+    fused, reference = layer.unroll(x, h), per_gate_unroll(layer, x, h)
     torch.testing.assert_close(fused, reference)
-    fused_grads = torch.autograd.grad((fused * weights).sum(), inputs)
-    reference_grads = torch.autograd.grad((reference * weights).sum(), inputs)
-    for name, got, expected in zip(names, fused_grads, reference_grads, strict=True):
+    grads = [torch.autograd.grad((out * weights).sum(), list(inputs.values())) for out in (fused, reference)]
+    for name, got, expected in zip(inputs, *grads, strict=True):
         torch.testing.assert_close(got, expected, msg=lambda message, name=name: f"d/d{name}: {message}")
 
 
