@@ -102,7 +102,7 @@ class GRUCell(nn.Module):
         w = torch.cat([self.w_r.weight, self.w_z.weight, self.w_h.weight])
         w_bias = torch.cat([self.w_r.bias, self.w_z.bias, self.w_h.bias])
         u_bias = torch.cat([self.u_r.bias, self.u_z.bias, self.u_h.bias])
-        # Time first, so that each step's slice of the projections is contiguous.
+        # Time first, so that each step's projections are one block of memory.
         time_major = x.transpose(0, 1)
         if self.convention == "lesson":
             # Here every U bias is only added to its W twin, so both go in before the loop.

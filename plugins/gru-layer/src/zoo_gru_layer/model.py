@@ -39,7 +39,7 @@ class MyGRU(nn.Module):
         """``x`` (B, T, input_size) from the state ``h_t`` (B, hidden_size) -> the state after step T."""
         weight = torch.cat([self.W_xz.weight, self.W_xr.weight, self.W_xh.weight])
         bias = torch.cat([self.W_xz.bias, self.W_xr.bias, self.W_xh.bias])
-        # Time first, so that each step's slice of the projections is contiguous.
+        # Time first, so that each step's projections are one block of memory.
         gates_x = F.linear(x.transpose(0, 1), weight, bias)
         x_zr, x_h = gates_x.split([2 * self.hidden_size, self.hidden_size], dim=-1)
         w_hzr = torch.cat([self.W_hz.weight, self.W_hr.weight]).T
