@@ -255,7 +255,6 @@ def _execute(
             run_dir=str(folder),
         )
         _finish(store, config, provenance, result, started_at)
-        marker.unlink()
         raise
     result = RunResult(
         config.run_id,
@@ -269,7 +268,6 @@ def _execute(
         run_dir=str(folder),
     )
     _finish(store, config, provenance, result, started_at)
-    marker.unlink()
     return result
 
 
@@ -347,7 +345,7 @@ def _write_artefacts(
 def _finish(
     store: Store, config: RunConfig, provenance: Provenance, result: RunResult, started_at: str
 ) -> None:
-    """Record the run's row, then tell the plugins it finished."""
+    """Record the run's row, unmark its folder, then tell the plugins it finished."""
     import torch
 
     store.record(
@@ -374,4 +372,5 @@ def _finish(
         ),
         result.metrics,
     )
+    (config.run_dir / INCOMPLETE).unlink()  # recorded: whatever the hook below does, the run is complete
     load_plugins().manager.hook.zoo_run_finished(config=config, result=result)
