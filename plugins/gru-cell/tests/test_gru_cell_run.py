@@ -72,3 +72,13 @@ def test_default_dataset_missing_is_one_clear_error(only_gru_cell, tmp_path):
 
     with pytest.raises(ZooError, match="noisy-sine"):
         run("gru-cell", home=tmp_path)
+
+
+def test_a_cpu_run_reproduces_exactly(only_gru_cell, tmp_path):
+    from zoo_core.reproduce import reproduce
+    from zoo_core.runner import run
+
+    original = run("gru-cell", "gru-cell-test-sine", seed=3, overrides={"epochs": 5}, home=tmp_path)
+    check = reproduce(original.run_id, tmp_path)
+    assert check.matches and check.same_weights and check.same_data
+    assert {m.name: m.reproduced for m in check.metrics} == dict(original.metrics)
