@@ -155,6 +155,8 @@ def test_a_killed_run_records_nothing_and_the_store_stays_valid(tmp_path, instal
     assert process.returncode == -signal.SIGKILL
     assert "has not finished" in (home / "runs" / run_id / "INCOMPLETE").read_text()
     assert integrity(home / "results.sqlite") == "ok"
+    shown = run_zoo("show", run_id, home=home, env=env, check=False)
+    assert shown.returncode == 2 and f"run {run_id} did not finish (interrupted or killed)" in shown.stderr
     run_zoo("run", "toy-mlp", "--seed", "1", "--quiet", home=home, env=env)  # the store still takes runs
     assert sorted(r["seed"] for r in rows(home)) == [0, 1]
 

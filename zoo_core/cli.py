@@ -414,11 +414,22 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .home import database_path, zoo_home
+    from .errors import UnknownName
+    from .home import database_path, runs_dir, zoo_home
     from .runner import INCOMPLETE
     from .store import Store, metric_values
 
-    row = Store(database_path(zoo_home(args.home))).find(args.run_id)
+    home = zoo_home(args.home)
+    try:
+        row = Store(database_path(home)).find(args.run_id)
+    except UnknownName:
+        unfinished = sorted(runs_dir(home).glob(f"{args.run_id}*/{INCOMPLETE}"))
+        if len(unfinished) == 1:
+            raise ZooError(
+                f"run {unfinished[0].parent.name} did not finish (interrupted or killed), so nothing was "
+                f"recorded; its folder is {unfinished[0].parent}"
+            ) from None
+        raise
     folder = Path(row["run_dir"]) if row["run_dir"] else None
     artefacts = sorted(str(p) for p in folder.iterdir()) if folder and folder.is_dir() else []
     if args.json:
