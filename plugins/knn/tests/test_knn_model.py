@@ -147,6 +147,7 @@ def test_k_equal_to_the_training_size_votes_over_every_point() -> None:
     )
 
 
+@pytest.mark.filterwarnings("ignore:The number of unique classes")  # sklearn: one point per class
 @pytest.mark.parametrize(("query", "nearest"), [(500.3, range(498, 503)), (511.6, range(510, 515))])
 def test_neighbours_found_within_one_block_and_across_blocks(query: float, nearest: range) -> None:
     # Every point its own label: a five-way vote tie goes to the smallest label, i.e. the lowest
