@@ -1,30 +1,30 @@
-"""Time the zoo's torch KNN against scikit-learn's KNeighborsClassifier, fit + predict.
+"""Row 3: the zoo's torch KNN against scikit-learn's brute-force KNeighborsClassifier, predict only.
 
 Run from the repository with zoo-knn installed: ``python benchmarks/bench_knn.py``.
-Each case prints one line: median wall time of each side over ``--repeats`` runs, the
-ratio sklearn / torch (above 1 means torch is faster) and how often the two agree.
+Both sides get the same float32 Gaussian blobs (50,000 x 30 training points, 5,000 queries,
+10 classes), k=5, euclidean distance and the same threads. ``fit`` only stores the training
+set on both sides, so it is done once, untimed; the timed call is ``predict`` on all queries.
+The zoo's KNN runs with the chunk size ``zoo run knn`` uses by default.
 """
 
 from __future__ import annotations
 
 import argparse
-from functools import partial
-from typing import Callable
+import os
 
 import numpy as np
 import torch
+import zoo_knn
 from sklearn.neighbors import KNeighborsClassifier
-from timing import interleaved_medians
+from timing import Row, emit, interleaved_medians, pin_threads
 from zoo_knn.model import KNNClassifier
 
-# (train points, queries, dimensions); k=5 and euclidean distance throughout.
-SIZES = [(50_000, 10_000, 32), (20_000, 5_000, 8)]
-K = 5
-CLASSES = 10
+TRAIN, QUERIES, DIMS, K, CLASSES = 50_000, 5_000, 30, 5, 10
 
 
-def make_data(n_train: int, n_query: int, dims: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Gaussian blobs around random centres, so the labels are learnable and distances vary."""
+def make_data(n_train: int, n_query: int, dims: int) -> tuple[np.ndarray, ...]:
+    """Gaussian blobs around random centres, so the labels are learnable and distances vary:
+    training points, their labels, queries and theirs."""
     rng = np.random.default_rng(0)
     centres = rng.normal(scale=2.0, size=(CLASSES, dims))
 
@@ -33,43 +33,49 @@ def make_data(n_train: int, n_query: int, dims: int) -> tuple[np.ndarray, np.nda
         return (centres[labels] + rng.normal(size=(n, dims))).astype(np.float32), labels
 
     x_train, y_train = draw(n_train)
-    x_query, _ = draw(n_query)
-    return x_train, y_train, x_query
+    x_query, y_query = draw(n_query)
+    return x_train, y_train, x_query, y_query
 
 
-def torch_knn(x_train: np.ndarray, y_train: np.ndarray, x_query: np.ndarray) -> np.ndarray:
-    model = KNNClassifier(CLASSES, k=K, metric="euclidean", p=2.0, chunk_size=1024)
-    model.fit(torch.from_numpy(x_train), torch.from_numpy(y_train))
-    return model.predict(torch.from_numpy(x_query)).numpy()
-
-
-def sklearn_knn(algorithm: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
-    def run(x_train: np.ndarray, y_train: np.ndarray, x_query: np.ndarray) -> np.ndarray:
-        classifier = KNeighborsClassifier(n_neighbors=K, algorithm=algorithm)
-        return classifier.fit(x_train, y_train).predict(x_query)
-
-    return run
+def default_chunk_size() -> int:
+    """The chunk size a user gets from ``zoo run knn``."""
+    return next(spec for spec in zoo_knn.zoo_models() if spec.name == "knn").defaults["chunk_size"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    repeats = parser.parse_args().repeats
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU, float32, k={K}, euclidean")
-    for n_train, n_query, dims in SIZES:
-        data = make_data(n_train, n_query, dims)
-        runs = {"torch": partial(torch_knn, *data)}
-        runs |= {algorithm: partial(sklearn_knn(algorithm), *data) for algorithm in ("auto", "brute")}
-        seconds, predictions = interleaved_medians(runs, repeats)
-        for algorithm in ("auto", "brute"):
-            chosen = KNeighborsClassifier(n_neighbors=K, algorithm=algorithm).fit(*data[:2])._fit_method
-            agree = np.mean(predictions["torch"] == predictions[algorithm])
-            ratio = seconds[algorithm] / seconds["torch"]
-            print(
-                f"{n_train} train x {n_query} queries x {dims} dims: torch {seconds['torch']:.2f} s, "
-                f"sklearn {algorithm} ({chosen}) {seconds[algorithm]:.2f} s, "
-                f"sklearn/torch {ratio:.2f}x, same predictions {agree:.2%}"
-            )
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="for both sides (all cores)")
+    args = parser.parse_args()
+    pin_threads(args.threads)
+    x_train, y_train, x_query, _ = make_data(TRAIN, QUERIES, DIMS)
+    chunk_size = default_chunk_size()
+    ours = KNNClassifier(CLASSES, k=K, metric="euclidean", p=2.0, chunk_size=chunk_size)
+    ours.fit(torch.from_numpy(x_train), torch.from_numpy(y_train))
+    theirs = KNeighborsClassifier(n_neighbors=K, algorithm="brute").fit(x_train, y_train)
+    queries = torch.from_numpy(x_query)
+    seconds, predictions = interleaved_medians(
+        {"knn": lambda: ours.predict(queries).numpy(), "sklearn": lambda: theirs.predict(x_query)},
+        args.repeats,
+    )
+    agreement = float(np.mean(predictions["knn"] == predictions["sklearn"]))
+    ratio = seconds["sklearn"] / seconds["knn"]
+    emit(
+        Row(
+            row=3,
+            figure=f"KNN predict, {TRAIN:,} x {DIMS} train, {QUERIES:,} queries, k={K}",
+            ours=f"knn {seconds['knn']:.3f} s",
+            reference=f"sklearn brute {seconds['sklearn']:.3f} s",
+            ratio=ratio,
+            goal=">= 1.0, identical predictions",
+            met=ratio >= 1.0 and agreement == 1.0,
+            note=(
+                f"same prediction for {agreement:.2%} of queries; predict only (fit stores the data); "
+                f"float32, {args.threads} threads, chunk_size={chunk_size}, median of {args.repeats}, "
+                f"torch {torch.__version__}"
+            ),
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -9,14 +9,17 @@ from sklearn.cluster import KMeans as SkKMeans
 from sklearn.metrics import adjusted_rand_score
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_leaves
+from zoo_kmeans import model as model_module
 from zoo_kmeans.data import load_blobs
 from zoo_kmeans.model import (
     KMeans,
     SklearnKMeans,
+    assign,
     build_kmeans,
     build_sklearn_kmeans,
     kmeans_plus_plus,
     lloyd,
+    move_sums,
     nearest_centroid,
     squared_distances,
 )
@@ -207,3 +210,39 @@ def test_state_is_empty_until_fitted() -> None:
     assert model.state_dict() == {}
     model.fit(torch.tensor([[0.0, 0.0], [0.0, 1.0], [9.0, 9.0]]))
     assert model.state_dict()["centroids"].shape == (2, 2)
+
+
+def augmented(x: torch.Tensor) -> torch.Tensor:
+    return torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1).T.contiguous()
+
+
+@pytest.mark.parametrize("chunk", [7, 1000, 10**6])
+def test_assignment_in_chunks_matches_argmin(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    monkeypatch.setattr(model_module, "CHUNK", chunk)
+    gen = torch.Generator().manual_seed(4)
+    x, centroids = torch.randn(1000, 5, generator=gen), torch.randn(6, 5, generator=gen)
+    scores, labels, counts = assign(augmented(x), centroids)
+    distances = torch.cdist(x.double(), centroids.double()) ** 2
+    assert torch.equal(labels, distances.argmin(dim=1))
+    assert torch.equal(counts, torch.bincount(labels, minlength=6).double())
+    torch.testing.assert_close(scores + x.pow(2).sum(1), distances.min(dim=1).values.float())
+
+
+def test_assignment_ties_go_to_the_lowest_centroid() -> None:
+    # Integer points halfway between integer centroids tie exactly, even in float32.
+    x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [5.0, 5.0]])
+    centroids = torch.tensor([[3.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    _, labels, counts = assign(augmented(x), centroids)
+    assert labels.tolist() == [1, 2, 0, 0]  # (0, 0) ties 1, 2, 3; (1, 0) ties 2, 3; (2, 0) ties 0, 2, 3
+    assert counts.tolist() == [2, 1, 1, 0]
+
+
+def test_moved_sums_equal_fresh_sums() -> None:
+    gen = torch.Generator().manual_seed(5)
+    x = torch.randn(500, 3, generator=gen)
+    before, after = torch.randint(0, 4, (500,), generator=gen), torch.randint(0, 4, (500,), generator=gen)
+
+    def fresh(labels: torch.Tensor) -> torch.Tensor:
+        return torch.zeros(4, 3, dtype=torch.float64).index_add_(0, labels, x.double())
+
+    torch.testing.assert_close(move_sums(fresh(before), x, after, before), fresh(after))

@@ -145,3 +145,16 @@ def test_k_equal_to_the_training_size_votes_over_every_point() -> None:
     assert (
         predictions.tolist() == sklearn_predict(x, y, [[0.0], [9.0]], k=3, metric="euclidean", p=2.0).tolist()
     )
+
+
+@pytest.mark.filterwarnings("ignore:The number of unique classes")  # sklearn: one point per class
+@pytest.mark.parametrize(("query", "nearest"), [(500.3, range(498, 503)), (511.6, range(510, 515))])
+def test_neighbours_found_within_one_block_and_across_blocks(query: float, nearest: range) -> None:
+    # Every point its own label: a five-way vote tie goes to the smallest label, i.e. the lowest
+    # index among the five true neighbours, so a missed or extra neighbour changes the answer.
+    # 1000 points make 8 blocks of 128, the last one padded.
+    x = torch.arange(1000, dtype=torch.float32).unsqueeze(1)
+    y = torch.arange(1000)
+    prediction = fitted(x, y, num_classes=1000, k=5).predict(torch.tensor([[query]]))
+    assert prediction.tolist() == [min(nearest)]
+    assert prediction.tolist() == sklearn_predict(x, y, [[query]], k=5, metric="euclidean", p=2.0).tolist()

@@ -20,7 +20,7 @@ def zoo_models() -> list[ModelSpec]:
             factory="zoo_knn.model:build_knn",
             summary="k-nearest neighbours in torch: chunked distances, top-k, majority vote",
             reference=LESSON,
-            defaults={"k": 3, "metric": "euclidean", "p": 2.0, "chunk_size": 1024},
+            defaults={"k": 3, "metric": "euclidean", "p": 2.0, "chunk_size": 512},
             choices=DISTANCES,
             default_dataset="breast-cancer",
             gradient=False,
