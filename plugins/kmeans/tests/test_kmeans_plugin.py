@@ -9,7 +9,7 @@ import torch
 from sklearn.cluster import KMeans as SkKMeans
 from zoo_kmeans.data import blob_points
 
-from zoo_core.testing import check_plugin, run_json
+from zoo_core.testing import check_plugin, run_json, run_zoo
 
 
 def test_specs_are_well_formed() -> None:
@@ -25,3 +25,17 @@ def test_zoo_run_recovers_blobs_like_sklearn(tmp_path: Path) -> None:
     run_dir = Path(run["run_dir"])
     assert (run_dir / "clusters.png").is_file() and (run_dir / "loss_curve.png").is_file()
     assert torch.load(run_dir / "weights.pt")["centroids"].shape == (3, 2)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("k=0", "k must be at least 1, got 0"),
+        ("tol=-1e-4", "tol must be at least 0.0"),
+        ("max_iter=0", "max_iter must be at least 1"),
+    ],
+)
+def test_out_of_range_settings_exit_2_before_any_data_loads(tmp_path: Path, setting, message) -> None:
+    result = run_zoo("run", "kmeans", "--set", setting, home=tmp_path, plugins="kmeans", check=False)
+    assert result.returncode == 2 and message in result.stderr
+    assert not (tmp_path / "runs").exists()

@@ -10,7 +10,7 @@ import zoo_knn
 from sklearn.neighbors import KNeighborsClassifier
 from zoo_knn.data import load_breast_cancer
 
-from zoo_core.testing import check_plugin, run_json
+from zoo_core.testing import check_plugin, run_json, run_zoo
 
 
 @pytest.fixture(scope="module")
@@ -48,3 +48,14 @@ def test_zoo_run_knn_scores_like_sklearn_for_every_seed(tmp_path: Path, splits) 
     assert runs[0]["metrics"]["accuracy"] == sklearn_accuracy(splits)
     weights = torch.load(Path(runs[0]["run_dir"]) / "weights.pt")
     assert torch.equal(weights["x"], splits.train.x) and torch.equal(weights["y"], splits.train.y)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [("k=-1", "k must be at least 1, got -1"), ("p=0.5", "p must be at least 1.0, got 0.5")],
+)
+@pytest.mark.parametrize("model", ["knn", "sklearn-knn"])
+def test_out_of_range_settings_exit_2_before_any_data_loads(tmp_path: Path, model, setting, message) -> None:
+    result = run_zoo("run", model, "--set", setting, home=tmp_path, plugins="knn", check=False)
+    assert result.returncode == 2 and result.stderr.strip() == f"zoo: error: {message}"
+    assert not (tmp_path / "runs").exists()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from zoo_core import DatasetSpec, MetricSpec, ModelSpec, hookimpl
 
 _HPARAMS = {"k": 3, "max_iter": 300, "tol": 1e-4, "n_init": 1}
+# Checked before any data loads, for both implementations alike.
+_BOUNDS = {"k": (1, None), "max_iter": (1, None), "tol": (0.0, None), "n_init": (1, None)}
 
 
 @hookimpl
@@ -22,6 +24,7 @@ def zoo_models() -> list[ModelSpec]:
             summary="K-Means in torch: k-means++ seeding, Lloyd iterations with a relative tolerance",
             reference="Lloyd 1982, Least squares quantization in PCM; Arthur & Vassilvitskii 2007, k-means++",
             defaults=dict(_HPARAMS),
+            bounds=_BOUNDS,
             default_dataset="blobs",
             gradient=False,
         ),
@@ -32,6 +35,7 @@ def zoo_models() -> list[ModelSpec]:
             summary="scikit-learn's KMeans with the same hyperparameters, the reference for kmeans",
             reference="https://scikit-learn.org/stable/modules/generated/sklearn.cluster.KMeans.html",
             defaults=dict(_HPARAMS),
+            bounds=_BOUNDS,
             default_dataset="blobs",
             gradient=False,
             baseline=True,

@@ -8,6 +8,8 @@ from zoo_core import DatasetSpec, ModelSpec, hookimpl
 LESSON = "seeds/lenet5-kmeans-knn-gru.md, part 3 (KNN on breast cancer)"
 # The core refuses other values before any data is loaded.
 DISTANCES = {"metric": ("euclidean", "manhattan", "minkowski")}
+# Minkowski's p below 1 is not a distance; both checked before any data loads.
+LIMITS = {"k": (1, None), "p": (1.0, None)}
 
 
 @hookimpl
@@ -22,6 +24,7 @@ def zoo_models() -> list[ModelSpec]:
             reference=LESSON,
             defaults={"k": 3, "metric": "euclidean", "p": 2.0, "chunk_size": 512},
             choices=DISTANCES,
+            bounds={**LIMITS, "chunk_size": (1, None)},
             default_dataset="breast-cancer",
             gradient=False,
         ),
@@ -33,6 +36,7 @@ def zoo_models() -> list[ModelSpec]:
             reference="https://scikit-learn.org/stable/modules/generated/sklearn.neighbors.KNeighborsClassifier.html",
             defaults={"k": 3, "metric": "euclidean", "p": 2.0},
             choices=DISTANCES,
+            bounds=LIMITS,
             default_dataset="breast-cancer",
             gradient=False,
             baseline=True,
