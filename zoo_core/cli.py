@@ -377,6 +377,17 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import create
+
+    target, files = create(args.name, Path(args.dir))
+    print(f"zoo: wrote a plugin to start from, {target}/:")
+    for name in files:
+        print(f"  {name}")
+    print(f"next: pip install -e {target} && zoo run {args.name} && pytest {target}/tests")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .devices import DEVICES
     from .leaderboard import FORMATS
@@ -432,6 +443,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="write to FILE instead of stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="bar chart of each dataset's primary metric")
     p.set_defaults(handler=cmd_leaderboard)
+
+    p = commands.add_parser("new-plugin", help="write a minimal working plugin package to start from")
+    p.add_argument("name", help="the plugin's name, lowercase kebab-case (distribution zoo-NAME)")
+    p.add_argument("--dir", default=".", help="where to create the NAME folder (default: here)")
+    p.set_defaults(handler=cmd_new_plugin)
     return parser
 
 
