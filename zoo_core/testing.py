@@ -327,10 +327,11 @@ class _Kit:
             registry = get_registry()
         except Exception:  # the registration check reports it
             return [], [], []
-        return tuple(  # type: ignore[return-value]
+        models, datasets, metrics = (
             [name for name, entry in table.items() if entry.plugin == self.name]
             for table in (registry.models, registry.datasets, registry.metrics)
         )
+        return models, datasets, metrics
 
     # -- models -------------------------------------------------------------------------------
 
