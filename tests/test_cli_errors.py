@@ -35,6 +35,18 @@ CASES = {
     "malformed --set": (["run", "toy-mlp", "--set", "hidden"], "--set expects key=value"),
     "zero epochs": (["run", "toy-mlp", "--epochs", "0"], "epochs must be positive, got 0"),
     "negative lr": (["run", "toy-mlp", "--set", "lr=-1"], "lr must be positive"),
+    "zero batch size": (["run", "toy-mlp", "--set", "batch_size=0"], "batch_size must be positive, got 0"),
+    "negative weight decay": (
+        ["run", "toy-mlp", "--set", "weight_decay=-0.1"],
+        "weight_decay must be at least 0.0, got -0.1",
+    ),
+    "below a model's bound": (["run", "toy-mlp", "--set", "hidden=0"], "hidden must be between 1 and 1024"),
+    "above a model's bound": (["run", "toy-mlp", "--set", "hidden=5000"], "must be between 1 and 1024"),
+    "unknown device": (["run", "toy-mlp", "--device", "tpu"], "argument --device: invalid choice: 'tpu'"),
+    "--seed and --seeds": (["run", "toy-mlp", "--seed", "1", "--seeds", "0,1"], "not allowed with argument"),
+    "unknown run id": (["show", "2026"], "no run '2026'"),
+    "reproduce unknown run": (["reproduce", "nope"], "no run 'nope'"),
+    "zero --limit": (["runs", "--limit", "0"], "--limit must be positive, got 0"),
     "epochs for an estimator": (
         ["run", "majority-class", "--dataset", "toy-points", "--epochs", "3"],
         "majority-class is not trained by gradient descent",

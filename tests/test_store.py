@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 
 from zoo_core.store import RunRow, Store
+from zoo_core.testing import run_zoo
 
 
 def make_row(run_id: str, **changes) -> RunRow:
@@ -66,6 +69,7 @@ WRITER = """
 import sys
 from pathlib import Path
 from zoo_core.store import RunRow, Store
+from zoo_core.testing import run_zoo
 
 store = Store(Path(sys.argv[1]))
 for i in range(25):
@@ -106,3 +110,61 @@ def test_two_zoo_run_processes_at_once(home, env):
         assert proc.returncode == 0, err
     rows = Store(home / "results.sqlite").rows()
     assert sorted(row["seed"] for row in rows) == [0, 1]
+
+
+def test_a_new_database_carries_the_current_schema_version(tmp_path):
+    from zoo_core.store import SCHEMA_VERSION
+
+    store = Store(tmp_path / "results.sqlite")
+    store.record(make_row("a"), {"accuracy": 0.5})
+    assert store.version == SCHEMA_VERSION == 2
+
+
+def write_version_1(path, runs):
+    """A results file as zoo-core wrote it before the schema had a version (and provenance)."""
+    from zoo_core.store import CREATE_V1
+
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(CREATE_V1)
+        for i, run_id in enumerate(runs):
+            db.execute(
+                "INSERT INTO runs VALUES (?, 'toy-mlp', 'toy-points', 'classification', 'toy', ?, 'ok', "
+                "'{\"hidden\": 8}', 1.0, 42, '0.1.0', '0.3', '2.x', 'cpu', '2026-11-20T12:00:00', '', '')",
+                (run_id, i),
+            )
+            db.execute("INSERT INTO metrics VALUES (?, 'accuracy', ?)", (run_id, 0.5 + i / 10))
+
+
+def test_an_older_database_is_migrated_keeping_every_run(tmp_path):
+    path = tmp_path / "results.sqlite"
+    write_version_1(path, ["old-0", "old-1"])
+    store = Store(path)
+    assert store.version == 0
+    store.record(make_row("new", config={"seed": 0}, dataset_fingerprint="sha256:ab"), {"accuracy": 0.9})
+    assert store.version == 2
+    old, _, new = store.rows()
+    assert old["run_id"] == "old-0" and old["accuracy"] == 0.5 and old["hparams"] == {"hidden": 8}
+    assert old["config"] == {} and old["dataset_fingerprint"] == "" and old["threads"] == 0
+    assert new["config"] == {"seed": 0} and new["dataset_fingerprint"] == "sha256:ab"
+
+
+def test_the_cli_migrates_an_older_database(home, env):
+    write_version_1(home / "results.sqlite", ["old-0", "old-1"])
+    board = run_zoo("leaderboard", "--format", "csv", home=home, env=env).stdout
+    assert "toy-points,toy-mlp,,0.55,0.07" in board  # the mean and std of the two old runs
+    assert Store(home / "results.sqlite").version == 2
+    assert "old-1" in run_zoo("show", "old-1", home=home, env=env).stdout
+
+
+def test_a_newer_database_is_refused_and_left_untouched(home, env):
+    path = home / "results.sqlite"
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript("CREATE TABLE runs (run_id TEXT, future_column BLOB); PRAGMA user_version = 9;")
+    before = path.read_bytes()
+    for args in (["run", "toy-mlp", "--quiet"], ["leaderboard"], ["runs"], ["show", "x"]):
+        result = run_zoo(*args, home=home, env=env, check=False)
+        assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "has schema version 9, newer than the 2 this zoo-core" in result.stderr
+        assert "upgrade zoo-core" in result.stderr
+    assert path.read_bytes() == before
+    assert not (home / "runs").exists()

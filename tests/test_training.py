@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 import torch
@@ -109,7 +110,7 @@ class Exploding:
         raise RuntimeError("the logger crashed")
 
 
-def test_a_failed_run_is_recorded_as_failed_and_leaves_no_folder(in_process, home):
+def test_a_failed_run_is_recorded_as_failed_and_keeps_its_traceback(in_process, home):
     from zoo_core.runner import run
     from zoo_core.store import Store
 
@@ -117,7 +118,10 @@ def test_a_failed_run_is_recorded_as_failed_and_leaves_no_folder(in_process, hom
         run("toy-mlp", seed=0, home=home)
     [row] = Store(home / "results.sqlite").rows()
     assert row["status"] == "failed" and "logger crashed" in row["error"]
-    assert not any((home / "runs").iterdir())
+    [folder] = (home / "runs").iterdir()
+    assert row["run_dir"] == str(folder)
+    assert {p.name for p in folder.iterdir()} == {"config.json", "error.txt"}
+    assert "Traceback" in (folder / "error.txt").read_text()
 
 
 class Interrupting:
@@ -126,12 +130,14 @@ class Interrupting:
         raise KeyboardInterrupt
 
 
-def test_an_interrupted_run_leaves_no_row_and_no_folder(in_process, home):
+def test_an_interrupted_run_leaves_no_row_and_a_folder_marked_incomplete(in_process, home):
     from zoo_core.runner import run
     from zoo_core.store import Store
 
-    run("toy-mlp", seed=0, home=home)
+    done = run("toy-mlp", seed=0, home=home)
     with registered(Interrupting(), name="interrupting"), pytest.raises(KeyboardInterrupt):
         run("toy-mlp", seed=1, home=home)
     assert [row["seed"] for row in Store(home / "results.sqlite").rows()] == [0]
-    assert len(list((home / "runs").iterdir())) == 1
+    [interrupted] = [f for f in (home / "runs").iterdir() if str(f) != done.run_dir]
+    assert "interrupted" in (interrupted / "INCOMPLETE").read_text()
+    assert not (Path(done.run_dir) / "INCOMPLETE").exists()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
 from . import __version__
-from .errors import ZooError
+from .errors import Diverged, ZooError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -305,6 +305,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                         raise
                     print(f"zoo: skipped {model}: {exc}", file=sys.stderr)
                     break  # the other seeds would fail the same way
+                except Diverged as exc:
+                    # An outcome, not a bug: recorded as failed, and the other seeds may still converge.
+                    failures += 1
+                    print(
+                        f"zoo: {model} (seed {seed}) failed and was recorded as such: {exc}", file=sys.stderr
+                    )
+                    continue
                 except Exception as exc:
                     if not args.all:
                         raise
@@ -388,6 +395,140 @@ def cmd_new_plugin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from .home import database_path, zoo_home
+    from .store import Store, metric_values
+
+    if args.limit < 1:
+        raise ZooError(f"--limit must be positive, got {args.limit}")
+    runs = [
+        r
+        for r in Store(database_path(zoo_home(args.home))).rows()
+        if args.model in (None, r["model"]) and args.dataset in (None, r["dataset"])
+    ][-args.limit :]
+    if args.json:
+        print(json.dumps(runs, indent=2))
+        return 0
+    _print_table(
+        [
+            [
+                r["run_id"],
+                r["status"],
+                r["started_at"],
+                ", ".join(f"{k} {v:.4g}" for k, v in sorted(metric_values(r).items())) or r["error"],
+            ]
+            for r in runs
+        ],
+        ["run id", "status", "started", "metrics / error"],
+    )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .home import database_path, zoo_home
+    from .runner import INCOMPLETE
+    from .store import Store, metric_values
+
+    row = Store(database_path(zoo_home(args.home))).find(args.run_id)
+    folder = Path(row["run_dir"]) if row["run_dir"] else None
+    artefacts = sorted(str(p) for p in folder.iterdir()) if folder and folder.is_dir() else []
+    if args.json:
+        metrics = metric_values(row)
+        record = {key: value for key, value in row.items() if key not in metrics}
+        print(json.dumps({**record, "metrics": metrics, "artefacts": artefacts}, indent=2))
+        return 0
+    settings = ", ".join(f"{k}={v}" for k, v in sorted(row["hparams"].items())) or "-"
+    versions = ", ".join(
+        f"{name} {row[key]}"
+        for name, key in (
+            ("zoo-core", "zoo_version"),
+            (row["plugin"], "plugin_version"),
+            ("torch", "torch_version"),
+            ("numpy", "numpy_version"),
+            ("python", "python_version"),
+        )
+        if row[key]
+    )
+    fields = [
+        ("run", row["run_id"]),
+        ("status", row["status"] + (f" ({row['error']})" if row["error"] else "")),
+        ("model", f"{row['model']} (plugin {row['plugin']})"),
+        ("dataset", row["dataset"]),
+        ("seed", row["seed"]),
+        ("device", row["device"] + (f", {row['threads']} threads" if row["threads"] else "")),
+        ("settings", settings),
+        ("started", f"{row['started_at']}, took {row['duration_s']:.1f} s"),
+        ("parameters", f"{row['num_params']:,}"),
+        ("versions", versions),
+        ("git commit", row["git_commit"] or "-"),
+        ("core commit", row["core_git_commit"] or "-"),
+        ("data", row["dataset_fingerprint"] or "-"),
+    ]
+    width = max(len(key) for key, _ in fields)
+    for key, value in fields:
+        print(f"{key:<{width}}  {value}")
+    print("metrics")
+    for name, value in sorted(metric_values(row).items()):
+        print(f"  {name:<{width - 2}}  {value:.6g}")
+    print(f"artefacts{' (folder missing)' if folder and not artefacts else ''}")
+    for path in artefacts:
+        print(f"  {path}")
+    if folder and (folder / INCOMPLETE).exists():
+        print(f"zoo: warning: {folder} is marked incomplete", file=sys.stderr)
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .home import zoo_home
+    from .reproduce import reproduce
+
+    check = reproduce(
+        args.run_id,
+        zoo_home(args.home),
+        device=None if args.device == "recorded" else args.device,
+        keep=args.keep,
+        notify=lambda message: print(f"zoo: {message}", file=sys.stderr),
+    )
+    stored = check.stored
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run_id": stored["run_id"],
+                    "matches": check.matches,
+                    "metrics": [
+                        {"name": m.name, "stored": m.stored, "reproduced": m.reproduced, "matches": m.matches}
+                        for m in check.metrics
+                    ],
+                    "same_data": check.same_data,
+                    "same_weights": check.same_weights,
+                    "version_changes": check.version_changes,
+                },
+                indent=2,
+            )
+        )
+        return 0 if check.matches else 1
+    print(f"{stored['model']} on {stored['dataset']} (seed {stored['seed']}), run {stored['run_id']}")
+    _print_table(
+        [
+            [m.name, _number(m.stored), _number(m.reproduced), "yes" if m.matches else "NO"]
+            for m in check.metrics
+        ],
+        ["metric", "stored", "reproduced", "identical"],
+    )
+    verdict = {True: "identical", False: "DIFFERENT", None: "not recorded for this run"}
+    print(f"data fingerprint: {verdict[check.same_data]}")
+    print(f"weights: {verdict[check.same_weights]}")
+    for key, (before, after) in sorted(check.version_changes.items()):
+        print(f"note: {key.replace('_', ' ')} was {before}, is {after}")
+    print("reproduced exactly" if check.matches else "NOT reproduced: some metrics differ")
+    return 0 if check.matches else 1
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else repr(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .devices import DEVICES
     from .leaderboard import FORMATS
@@ -443,6 +584,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", type=Path, help="write to FILE instead of stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="bar chart of each dataset's primary metric")
     p.set_defaults(handler=cmd_leaderboard)
+
+    p = commands.add_parser("runs", help="list recorded runs, oldest first")
+    p.add_argument("--model")
+    p.add_argument("--dataset")
+    p.add_argument("--limit", type=int, default=20, help="show the last N runs (default 20)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_runs)
+
+    p = commands.add_parser("show", help="a stored run's config, provenance, metrics and files")
+    p.add_argument("run_id", metavar="RUN_ID", help="a run id, or a unique start of one")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_show)
+
+    p = commands.add_parser("reproduce", help="re-run a stored run and compare its metrics")
+    p.add_argument("run_id", metavar="RUN_ID", help="a run id, or a unique start of one")
+    p.add_argument(
+        "--device", default="recorded", choices=("recorded", *DEVICES), help="default: the run's own"
+    )
+    p.add_argument("--keep", type=Path, metavar="DIR", help="keep the re-run's folder and row in DIR")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_reproduce)
 
     p = commands.add_parser("new-plugin", help="write a minimal working plugin package to start from")
     p.add_argument("name", help="the plugin's name, lowercase kebab-case (distribution zoo-NAME)")

@@ -21,3 +21,7 @@ class DataCorrupt(ZooError):
 
 class PluginError(ZooError):
     """A plugin is broken or collides with another one."""
+
+
+class Diverged(FloatingPointError):
+    """Training produced a NaN or infinite loss. Not bad input: the run is recorded as failed."""

@@ -18,6 +18,7 @@ TRAINER_DEFAULTS: dict[str, Any] = {
 }
 OPTIMIZERS = ("adam", "adamw", "sgd")
 POSITIVE = ("epochs", "batch_size", "lr")
+TRAINER_BOUNDS: dict[str, tuple[float | None, float | None]] = {"weight_decay": (0.0, None)}
 
 
 def defaults_for(model: ModelSpec, dataset: str | None = None) -> dict[str, Any]:
@@ -72,11 +73,28 @@ def resolve_hparams(
     for key in POSITIVE:
         if key in hparams and not hparams[key] > 0:
             raise ZooError(f"{key} must be positive, got {hparams[key]}")
+    check_bounds(model, hparams)
     choices = {**({"optimizer": OPTIMIZERS} if model.gradient else {}), **model.choices}
     for key, allowed in choices.items():
         if hparams.get(key) not in allowed:
             raise ZooError(f"{key} must be one of {', '.join(allowed)}, got {hparams.get(key)!r}")
     return hparams
+
+
+def check_bounds(model: ModelSpec, hparams: Mapping[str, Any]) -> None:
+    """Refuse values outside the trainer's or the model's declared limits, e.g. ``k=-1``."""
+    for key, (low, high) in {**TRAINER_BOUNDS, **model.bounds}.items():
+        value = hparams.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            continue
+        if (low is not None and value < low) or (high is not None and value > high):
+            if high is None:
+                limit = f"at least {low}"
+            elif low is None:
+                limit = f"at most {high}"
+            else:
+                limit = f"between {low} and {high}"
+            raise ZooError(f"{key} must be {limit}, got {value}")
 
 
 def split_trainer(hparams: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -7,24 +7,30 @@ import random
 import secrets
 import shutil
 import time
-from dataclasses import dataclass
+import traceback
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from . import __version__
 from . import home as zoo_home_paths
+from .checkpoints import save_weights
 from .data import split_problems
 from .devices import resolve_device
 from .errors import DataUnavailable, PluginError, ZooError
 from .hparams import resolve_hparams, split_trainer
 from .plugins import load_plugins
+from .provenance import Provenance, collect
 from .registry import Entry, Registry, get_registry
 from .runs import Estimator, RunConfig, RunResult, finite_or_none
 from .specs import DatasetSpec, ModelSpec
 from .store import RunRow, Store
 
 Notify = Callable[[str], None]
+# In a run folder: present until the run's row is recorded, so a killed run is easy to tell apart.
+INCOMPLETE = "INCOMPLETE"
+WEIGHTS = "weights.pt"
 
 
 def incompatibility(model: ModelSpec, dataset: DatasetSpec) -> str | None:
@@ -160,14 +166,22 @@ def run(
     device: str = "auto",
     overrides: Mapping[str, Any] | None = None,
     home: Path | None = None,
+    results: Path | None = None,
     progress: bool = False,
     notify: Notify = lambda message: None,
 ) -> RunResult:
-    """Run one model on one dataset with one seed and record the result."""
+    """Run one model on one dataset with one seed and record the result.
+
+    Data comes from ``home``; the run folder and the results row go to ``results`` (default:
+    ``home`` too), which `zoo reproduce` points at a scratch folder.
+    """
     registry = get_registry()
     plan = plan_run(registry, model_name, dataset_name, overrides or {})
     device = resolve_device(device)
     home = home or zoo_home_paths.zoo_home()
+    results = results or home
+    store = Store(zoo_home_paths.database_path(results))
+    store.check()
     plan, splits = load_data(plan, registry, zoo_home_paths.data_dir(home), notify)
     info = load_plugins().infos[plan.model.plugin]
     run_id = new_run_id(plan.model.spec.name, plan.dataset.spec.name, seed)
@@ -179,21 +193,30 @@ def run(
         seed,
         device,
         dict(plan.hparams),
-        zoo_home_paths.runs_dir(home) / run_id,
+        zoo_home_paths.runs_dir(results) / run_id,
         info.name,
         info.version,
     )
-    return _execute(config, plan, registry, splits, Store(zoo_home_paths.database_path(home)), progress)
+    provenance = collect(splits, info.distribution)
+    return _execute(config, provenance, plan, registry, splits, store, progress)
 
 
 def _execute(
-    config: RunConfig, plan: Plan, registry: Registry, splits: Any, store: Store, progress: bool
+    config: RunConfig,
+    provenance: Provenance,
+    plan: Plan,
+    registry: Registry,
+    splits: Any,
+    store: Store,
+    progress: bool,
 ) -> RunResult:
-    import torch
-
     hook = load_plugins().manager.hook
-    partial = config.run_dir.with_name(f".partial-{config.run_id}")
-    partial.mkdir(parents=True)
+    folder = config.run_dir
+    folder.mkdir(parents=True)
+    # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
+    marker = folder / INCOMPLETE
+    marker.write_text(f"run {config.run_id} has not finished; nothing about it is recorded\n")
+    (folder / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.perf_counter()
     num_params = 0
@@ -209,25 +232,17 @@ def _execute(
         metrics = {
             m.name: m.compute(targets, predictions, inputs=inputs) for m in registry.metrics_for(config.task)
         }
-        _write_run_folder(partial, config, plan, history, metrics, splits, targets, predictions, inputs)
-        torch.save(model.state_dict(), partial / "weights.pt")
-        partial.rename(config.run_dir)
-        result = RunResult(
-            config.run_id,
-            config.model,
-            config.dataset,
-            "ok",
-            metrics,
-            time.perf_counter() - started,
-            num_params,
-            run_dir=str(config.run_dir),
-        )
-    except (KeyboardInterrupt, ZooError):
-        # An interrupted run, or one refused for bad input, leaves nothing behind.
-        shutil.rmtree(partial, ignore_errors=True)
+        _write_artefacts(folder, config, plan, history, metrics, splits, targets, predictions, inputs)
+        save_weights(model.state_dict(), folder / WEIGHTS)
+        status, error = "ok", ""
+    except ZooError:
+        shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
+        raise
+    except KeyboardInterrupt:
+        marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
         raise
     except Exception as exc:
-        shutil.rmtree(partial, ignore_errors=True)
+        (folder / "error.txt").write_text(traceback.format_exc())
         result = RunResult(
             config.run_id,
             config.model,
@@ -237,10 +252,22 @@ def _execute(
             time.perf_counter() - started,
             num_params,
             error=f"{type(exc).__name__}: {exc}",
+            run_dir=str(folder),
         )
-        _finish(store, config, result, started_at)
+        _finish(store, config, provenance, result, started_at)
         raise
-    _finish(store, config, result, started_at)
+    result = RunResult(
+        config.run_id,
+        config.model,
+        config.dataset,
+        status,
+        metrics,
+        time.perf_counter() - started,
+        num_params,
+        error,
+        run_dir=str(folder),
+    )
+    _finish(store, config, provenance, result, started_at)
     return result
 
 
@@ -287,7 +314,7 @@ def _fit_predict(
     return predictions.detach().cpu().numpy(), history
 
 
-def _write_run_folder(
+def _write_artefacts(
     folder: Path,
     config: RunConfig,
     plan: Plan,
@@ -300,7 +327,6 @@ def _write_run_folder(
 ) -> None:
     from . import plots
 
-    (folder / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
     (folder / "metrics.json").write_text(json.dumps(finite_or_none(metrics), indent=2) + "\n")
     title = f"{config.model} on {config.dataset} (seed {config.seed})"
     if history:
@@ -316,8 +342,10 @@ def _write_run_folder(
         plots.clusters(inputs, predictions, folder / "clusters.png", title=title)
 
 
-def _finish(store: Store, config: RunConfig, result: RunResult, started_at: str) -> None:
-    """Record the run's row, then tell the plugins it finished."""
+def _finish(
+    store: Store, config: RunConfig, provenance: Provenance, result: RunResult, started_at: str
+) -> None:
+    """Record the run's row, unmark its folder, then tell the plugins it finished."""
     import torch
 
     store.record(
@@ -339,7 +367,10 @@ def _finish(store: Store, config: RunConfig, result: RunResult, started_at: str)
             started_at,
             result.error,
             result.run_dir,
+            config=config.to_json(),
+            **asdict(provenance),
         ),
         result.metrics,
     )
+    (config.run_dir / INCOMPLETE).unlink()  # recorded: whatever the hook below does, the run is complete
     load_plugins().manager.hook.zoo_run_finished(config=config, result=result)

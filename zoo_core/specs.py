@@ -46,6 +46,8 @@ class ModelSpec:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     # Allowed values of string hyperparameters, checked before a run starts.
     choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Inclusive (low, high) limits of numeric hyperparameters, None for no limit; checked likewise.
+    bounds: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     # Defaults that apply on one dataset only, e.g. more epochs where an epoch is a handful of steps.
     dataset_defaults: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     default_dataset: str | None = None

@@ -1,7 +1,8 @@
 """The results database: one SQLite file, one row per run plus its metrics.
 
 Each run is written in a single transaction, so a crash never leaves half a row, and
-WAL mode with a busy timeout lets several `zoo run` processes record at once.
+WAL mode with a busy timeout lets several `zoo run` processes record at once. The schema
+carries a version: older files are migrated in place, newer ones are refused untouched.
 """
 
 from __future__ import annotations
@@ -9,14 +10,20 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import closing
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from .errors import ZooError
+from . import __version__
+from .errors import UnknownName, ZooError
+from .registry import suggest
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
+# Bump SCHEMA_VERSION with every change to the tables, and add the step that brings the previous
+# version up to it to MIGRATIONS. The version lives in SQLite's own `PRAGMA user_version`.
+SCHEMA_VERSION = 2
+
+CREATE_V1 = """
+CREATE TABLE runs (
     run_id TEXT PRIMARY KEY,
     model TEXT NOT NULL,
     dataset TEXT NOT NULL,
@@ -35,13 +42,28 @@ CREATE TABLE IF NOT EXISTS runs (
     error TEXT NOT NULL,
     run_dir TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS metrics (
+CREATE TABLE metrics (
     run_id TEXT NOT NULL REFERENCES runs(run_id),
     name TEXT NOT NULL,
     value REAL NOT NULL,
     PRIMARY KEY (run_id, name)
 );
 """
+
+# Version 2 records what a re-run needs: the whole config and where the code and data came from.
+# Rows from version 1 keep empty values: they were recorded before anyone kept these.
+ADD_PROVENANCE = """
+ALTER TABLE runs ADD COLUMN config TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN numpy_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN python_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN threads INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN dataset_fingerprint TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN git_commit TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN core_git_commit TEXT NOT NULL DEFAULT '';
+"""
+
+# MIGRATIONS[v] turns a version-v database into version v + 1; version 0 is an empty file.
+MIGRATIONS = {0: CREATE_V1, 1: ADD_PROVENANCE}
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,22 @@ class RunRow:
     started_at: str
     error: str
     run_dir: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+    numpy_version: str = ""
+    python_version: str = ""
+    threads: int = 0
+    dataset_fingerprint: str = ""
+    git_commit: str = ""  # of the plugin's source
+    core_git_commit: str = ""
+
+
+JSON_COLUMNS = ("hparams", "config")
+
+
+def metric_values(row: Mapping[str, Any]) -> dict[str, float]:
+    """The metrics in a row from :meth:`Store.rows`: every key that is not a column of the runs table."""
+    columns = {f.name for f in fields(RunRow)}
+    return {key: value for key, value in row.items() if key not in columns}
 
 
 class Store:
@@ -75,20 +113,72 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
         try:
+            # Checked before anything writes: a newer zoo's database must stay byte for byte as it was.
+            version = self._check_version(connection)
+            if version < SCHEMA_VERSION:
+                self._migrate(connection)
             connection.execute("PRAGMA journal_mode=WAL")
-            connection.executescript(SCHEMA)
         except sqlite3.DatabaseError as exc:
             connection.close()
             # Never repair or replace it: the file may hold results the user wants back.
             raise ZooError(
                 f"results database {self.path} is unreadable ({exc}); move it aside to start afresh"
             ) from None
+        except ZooError:
+            connection.close()
+            raise
         return connection
+
+    def _check_version(self, connection: sqlite3.Connection) -> int:
+        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise ZooError(
+                f"results database {self.path} has schema version {version}, newer than the "
+                f"{SCHEMA_VERSION} this zoo-core {__version__} knows; upgrade zoo-core to read it"
+            )
+        return int(version)
+
+    def _migrate(self, connection: sqlite3.Connection) -> None:
+        """Bring the database up to SCHEMA_VERSION, one step per version, all in one transaction."""
+        connection.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
+        try:
+            version = self._check_version(connection)
+            if version == 0 and self._has_table(connection, "runs"):
+                version = 1  # written before the schema carried a version number
+            while version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version].split(";"):
+                    if statement.strip():
+                        connection.execute(statement)
+                version += 1
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+        connection.execute("COMMIT")
+
+    @staticmethod
+    def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+        return connection.execute(query, (name,)).fetchone() is not None
+
+    @property
+    def version(self) -> int:
+        """The schema version of the file on disk (0 when there is none yet); reading never migrates."""
+        if not self.path.exists():
+            return 0
+        with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as connection:
+            return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+    def check(self) -> None:
+        """Open (and if needed create or migrate) the database now, so a run fails before training."""
+        with closing(self._connect()):
+            pass
 
     def record(self, row: RunRow, metrics: Mapping[str, float]) -> None:
         """Write the run and its metrics atomically."""
         values = asdict(row)
-        values["hparams"] = json.dumps(dict(row.hparams), sort_keys=True)
+        for column in JSON_COLUMNS:
+            values[column] = json.dumps(dict(values[column]), sort_keys=True)
         columns = ", ".join(values)
         placeholders = ", ".join(f":{name}" for name in values)
         with closing(self._connect()) as connection:
@@ -121,5 +211,21 @@ class Store:
             for run_id, name, value in connection.execute("SELECT run_id, name, value FROM metrics"):
                 runs[run_id][name] = value
         for run in runs.values():
-            run["hparams"] = json.loads(run["hparams"])
+            for column in JSON_COLUMNS:
+                run[column] = json.loads(run[column])
         return list(runs.values())
+
+    def find(self, run_id: str) -> dict[str, Any]:
+        """The run whose id is ``run_id`` or starts with it; an unknown or ambiguous id is a ZooError."""
+        runs = self.rows()
+        exact = [r for r in runs if r["run_id"] == run_id]
+        matches = exact or [r for r in runs if r["run_id"].startswith(run_id)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            shown = ", ".join(r["run_id"] for r in matches[:3])
+            raise UnknownName(f"{len(matches)} runs start with {run_id!r} ({shown}); give more of the id")
+        raise UnknownName(
+            f"no run {run_id!r} in {self.path}{suggest(run_id, [r['run_id'] for r in runs])}"
+            "; `zoo runs` lists the recorded ones"
+        )

@@ -8,6 +8,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .data import Split
+from .errors import Diverged
 
 LOSSES = {"classification": "cross_entropy", "forecasting": "mse_loss"}
 
@@ -15,10 +16,6 @@ LOSSES = {"classification": "cross_entropy", "forecasting": "mse_loss"}
 # A NaN or infinite loss stays so once summed; checking the running total every so many steps
 # stops a diverged run early without syncing the device on every step.
 DIVERGENCE_CHECK_STEPS = 50
-
-
-class Diverged(FloatingPointError):
-    """The training loss became NaN or infinite; the run is recorded as failed with this reason."""
 
 
 def check_finite(total: torch.Tensor, epoch: int, step: int) -> None:

@@ -21,6 +21,7 @@ def zoo_models():
             "core tests",
             defaults={"hidden": 8, "activation": "relu", "epochs": 3, "lr": 0.05},
             choices={"activation": ("relu", "tanh")},
+            bounds={"hidden": (1, 1024)},
             default_dataset="toy-points",
             input_shape=(2,),
         ),

@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 from torch import nn
-from zoo_gru_cell.model import GRUCell, GRUCellForecaster
+from zoo_gru_cell.model import CONVENTIONS, GRUCell, GRUCellForecaster
 
 
 def lesson_step(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
@@ -20,6 +20,19 @@ def lesson_step(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor
     z = torch.sigmoid(affine(cell.w_z, x) + affine(cell.u_z, h))
     h_tilde = torch.tanh(affine(cell.w_h, x) + affine(cell.u_h, r * h))
     return (1 - z) * h + z * h_tilde
+
+
+def per_gate_unroll(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """Either convention written gate by gate, one Linear per term, one time step at a time."""
+    for t in range(x.shape[1]):
+        x_t = x[:, t]
+        r = torch.sigmoid(cell.w_r(x_t) + cell.u_r(h))
+        z = torch.sigmoid(cell.w_z(x_t) + cell.u_z(h))
+        if cell.convention == "lesson":
+            h = (1 - z) * h + z * torch.tanh(cell.w_h(x_t) + cell.u_h(r * h))
+        else:
+            h = (1 - z) * torch.tanh(cell.w_h(x_t) + r * cell.u_h(h)) + z * h
+    return h
 
 
 def torch_cell_with_weights_of(cell: GRUCell) -> nn.GRUCell:
@@ -48,6 +61,21 @@ def test_lesson_cell_matches_the_equations_sample_by_sample():
         torch.testing.assert_close(batched[b], expected)
         # The lesson's own call, one unbatched sample, still works.
         torch.testing.assert_close(cell(x[b], h[b]), expected)
+
+
+@pytest.mark.parametrize("convention", CONVENTIONS)
+def test_fused_unroll_equals_the_per_gate_equations_and_their_gradients(convention):
+    cell = GRUCell(3, 8, convention)
+    x = torch.randn(5, 20, 3, requires_grad=True)
+    h = torch.randn(5, 8, requires_grad=True)  # not zero, so r acts from the first step
+    # A random weighting of the final state, so every unit's gradient path differs.
+    weights = torch.randn(5, 8)
+    inputs = {"x": x, "h": h, **dict(cell.named_parameters())}
+    fused, reference = cell.unroll(x, h), per_gate_unroll(cell, x, h)
+    torch.testing.assert_close(fused, reference)
+    grads = [torch.autograd.grad((out * weights).sum(), list(inputs.values())) for out in (fused, reference)]
+    for name, got, expected in zip(inputs, *grads, strict=True):
+        torch.testing.assert_close(got, expected, msg=lambda message, name=name: f"d/d{name}: {message}")
 
 
 def test_torch_convention_equals_nn_grucell():

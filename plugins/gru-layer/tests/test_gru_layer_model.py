@@ -54,6 +54,32 @@ def test_layer_equals_torch_gru_cell_when_the_reset_path_is_off() -> None:
     torch.testing.assert_close(layer(x, h), cell(x, h))
 
 
+def per_gate_unroll(layer: MyGRU, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    """The lesson's MyGRU.forward, one Linear per term, looped as the lesson's MyModel loops it."""
+    for t in range(x.size(1)):
+        x_t = x[:, t, :]
+        z_t = torch.sigmoid(layer.W_xz(x_t) + layer.W_hz(h))
+        r_t = torch.sigmoid(layer.W_xr(x_t) + layer.W_hr(h))
+        h_tilde_t = torch.tanh(layer.W_xh(x_t) + layer.W_hh(r_t * h))
+        h = (1 - z_t) * h + z_t * h_tilde_t
+    return h
+
+
+def test_fused_unroll_equals_the_lessons_per_gate_loop_and_its_gradients() -> None:
+    torch.manual_seed(0)
+    layer = MyGRU(input_size=8, hidden_size=16)
+    x = torch.randn(5, 20, 8, requires_grad=True)
+    h = torch.randn(5, 16, requires_grad=True)  # not zero, so r acts from the first step
+    # A random weighting of the final state, so every unit's gradient path differs.
+    weights = torch.randn(5, 16)
+    inputs = {"x": x, "h": h, **dict(layer.named_parameters())}
+    fused, reference = layer.unroll(x, h), per_gate_unroll(layer, x, h)
+    torch.testing.assert_close(fused, reference)
+    grads = [torch.autograd.grad((out * weights).sum(), list(inputs.values())) for out in (fused, reference)]
+    for name, got, expected in zip(inputs, *grads, strict=True):
+        torch.testing.assert_close(got, expected, msg=lambda message, name=name: f"d/d{name}: {message}")
+
+
 @pytest.mark.parametrize("steps", [1, 10, 23])
 def test_classifier_sizes_itself_from_the_dataset(steps: int) -> None:
     torch.manual_seed(0)

@@ -8,7 +8,7 @@ import pytest
 from zoo_gru.data import load_noisy_sine
 
 from zoo_core.plugins import reset
-from zoo_core.testing import run_json
+from zoo_core.testing import run_json, run_zoo
 
 
 @pytest.fixture
@@ -33,3 +33,10 @@ def test_a_short_run_beats_the_baseline_but_not_the_noise(tmp_path):
     # The targets carry N(0, 0.1) noise: far below its variance 0.01 would mean a leak.
     assert mse > 0.005
     assert (Path(result["run_dir"]) / "forecast.png").is_file()
+
+
+@pytest.mark.parametrize("setting", ["hidden_size=0", "num_layers=-1"])
+def test_an_impossible_size_is_refused_before_training(tmp_path, setting):
+    result = run_zoo("run", "gru", "--set", setting, home=tmp_path, plugins="gru", check=False)
+    assert result.returncode == 2 and "must be at least 1" in result.stderr
+    assert not (tmp_path / "runs").exists()

@@ -31,6 +31,7 @@ def zoo_models() -> list[ModelSpec]:
             reference=LESSON,
             defaults={"hidden_size": 16, "convention": "lesson", **TRAINING},
             choices={"convention": ("lesson", "torch")},
+            bounds={"hidden_size": (1, None)},
             default_dataset="noisy-sine",
             input_shape=(None, None),
         ),

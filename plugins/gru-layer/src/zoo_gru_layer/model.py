@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 if TYPE_CHECKING:
@@ -17,6 +18,10 @@ class MyGRU(nn.Module):
     z = sigmoid(W_xz x + W_hz h), r = sigmoid(W_xr x + W_hr h),
     h~ = tanh(W_xh x + W_hh (r * h)), h' = (1 - z) * h + z * h~.
     So z near 1 takes the new memory h~ and z near 0 keeps the previous state.
+
+    The six Linears are the lesson's parameters; :meth:`unroll` fuses their arithmetic over a
+    sequence: the three input terms of every step are one matrix product before the loop, and
+    W_hz, W_hr share one product per step (W_hh must wait for r).
     """
 
     def __init__(self, input_size: int, hidden_size: int) -> None:
@@ -30,11 +35,25 @@ class MyGRU(nn.Module):
         self.W_xh = nn.Linear(input_size, hidden_size)
         self.W_hh = nn.Linear(hidden_size, hidden_size, bias=False)
 
+    def unroll(self, x: torch.Tensor, h_t: torch.Tensor) -> torch.Tensor:
+        """``x`` (B, T, input_size) from the state ``h_t`` (B, hidden_size) -> the state after step T."""
+        weight = torch.cat([self.W_xz.weight, self.W_xr.weight, self.W_xh.weight])
+        bias = torch.cat([self.W_xz.bias, self.W_xr.bias, self.W_xh.bias])
+        # Time first, so that each step's projections are one block of memory.
+        gates_x = F.linear(x.transpose(0, 1), weight, bias)
+        x_zr, x_h = gates_x.split([2 * self.hidden_size, self.hidden_size], dim=-1)
+        w_hzr = torch.cat([self.W_hz.weight, self.W_hr.weight]).T
+        w_hh = self.W_hh.weight.T
+        # unbind's backward stacks the T step gradients once; indexing x_zr[t] would fill a
+        # zero tensor the size of all T steps for each of them.
+        for x_zr_t, x_h_t in zip(x_zr.unbind(0), x_h.unbind(0), strict=True):
+            z_t, r_t = torch.addmm(x_zr_t, h_t, w_hzr).sigmoid_().chunk(2, dim=-1)
+            h_tilde_t = torch.addmm(x_h_t, r_t * h_t, w_hh).tanh_()
+            h_t = torch.lerp(h_t, h_tilde_t, z_t)  # (1 - z) * h + z * h~ in one kernel
+        return h_t
+
     def forward(self, x: torch.Tensor, h_prev: torch.Tensor) -> torch.Tensor:
-        z_t = torch.sigmoid(self.W_xz(x) + self.W_hz(h_prev))
-        r_t = torch.sigmoid(self.W_xr(x) + self.W_hr(h_prev))
-        h_tilde_t = torch.tanh(self.W_xh(x) + self.W_hh(r_t * h_prev))
-        return (1 - z_t) * h_prev + z_t * h_tilde_t
+        return self.unroll(x.unsqueeze(1), h_prev)
 
 
 class GRUClassifier(nn.Module):
@@ -47,9 +66,7 @@ class GRUClassifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h_t = x.new_zeros(x.size(0), self.gru.hidden_size)
-        for t in range(x.size(1)):
-            h_t = self.gru(x[:, t, :], h_t)
-        return self.fc(h_t)
+        return self.fc(self.gru.unroll(x, h_t))
 
 
 def build_my_gru(dataset: DatasetSpec, hidden_size: int = 16) -> GRUClassifier:

@@ -28,6 +28,7 @@ def zoo_models() -> list[ModelSpec]:
             summary="nn.GRU (16 units, batch_first) with a linear head on the last step's output.",
             reference=LESSON,
             defaults={"hidden_size": 16, "num_layers": 1, **TRAINING},
+            bounds={"hidden_size": (1, None), "num_layers": (1, None)},
             default_dataset="noisy-sine",
             input_shape=(None, None),
         ),

@@ -1,0 +1,102 @@
+"""`zoo reproduce`: run a stored run again from its record and compare, metric by metric."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from . import home as zoo_home_paths
+from .errors import ZooError
+from .store import Store, metric_values
+
+# Compared between the stored run and the re-run; a difference explains a mismatch, it is not one.
+VERSIONS = ("zoo_version", "plugin_version", "torch_version", "numpy_version", "python_version")
+
+
+@dataclass(frozen=True)
+class MetricCheck:
+    name: str
+    stored: float | None
+    reproduced: float | None
+
+    @property
+    def matches(self) -> bool:
+        """Exactly equal (CPU runs are deterministic), or undefined on both sides."""
+        return self.stored == self.reproduced
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    stored: dict[str, Any]
+    rerun: dict[str, Any]
+    metrics: list[MetricCheck]
+    same_data: bool | None  # None when the stored run predates data fingerprints
+    same_weights: bool | None  # None when the stored run folder has no weights any more
+    version_changes: dict[str, tuple[str, str]]
+
+    @property
+    def matches(self) -> bool:
+        return bool(self.metrics) and all(check.matches for check in self.metrics)
+
+
+def reproduce(
+    run_id: str,
+    home: Path,
+    device: str | None = None,
+    keep: Path | None = None,
+    notify: Callable[[str], None] = lambda message: None,
+) -> Reproduction:
+    """Re-run ``run_id`` with its recorded model, dataset, seed, settings and thread count.
+
+    The re-run reads data from ``home`` but records into a scratch folder (``keep``, or a
+    temporary one that is removed), so it never adds a duplicate row to the leaderboard.
+    """
+    import torch
+
+    from .runner import run
+
+    stored = Store(zoo_home_paths.database_path(home)).find(run_id)
+    if stored["status"] != "ok":
+        raise ZooError(f"run {stored['run_id']} {stored['status']}; there are no metrics to reproduce")
+    if stored["threads"]:
+        # Float sums split across threads round differently: use the run's own thread count.
+        torch.set_num_threads(stored["threads"])
+    scratch = keep or Path(tempfile.mkdtemp(prefix="zoo-reproduce-"))
+    try:
+        result = run(
+            stored["model"],
+            stored["dataset"],
+            seed=stored["seed"],
+            device=device or stored["device"],
+            overrides=stored["hparams"],
+            home=home,
+            results=scratch,
+            notify=notify,
+        )
+        [rerun] = Store(zoo_home_paths.database_path(scratch)).rows()
+        same_weights = _same_weights(Path(stored["run_dir"]), Path(result.run_dir))
+    finally:
+        if keep is None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    before = metric_values(stored)
+    after = {name: value for name, value in result.metrics.items() if value == value}  # as stored: no NaN
+    checks = [MetricCheck(n, before.get(n), after.get(n)) for n in sorted(set(before) | set(after))]
+    changes = {k: (stored[k], rerun[k]) for k in VERSIONS if stored[k] and stored[k] != rerun[k]}
+    fingerprint = stored["dataset_fingerprint"]
+    same_data = fingerprint == rerun["dataset_fingerprint"] if fingerprint else None
+    return Reproduction(stored, rerun, checks, same_data, same_weights, changes)
+
+
+def _same_weights(stored_dir: Path, rerun_dir: Path) -> bool | None:
+    import torch
+
+    from .checkpoints import load_weights
+    from .runner import WEIGHTS
+
+    if not (stored_dir / WEIGHTS).exists():
+        return None
+    before, after = load_weights(stored_dir / WEIGHTS), load_weights(rerun_dir / WEIGHTS)
+    return before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)
