@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoo_core.testing import check_plugin, run_zoo
+from zoo_core.testing import run_zoo
 
 BROKEN = "import not_a_module_anywhere\n"
 MISSPELLED = "from zoo_core import hookimpl\n\n@hookimpl\ndef zoo_modles():\n    return []\n"
@@ -83,10 +83,6 @@ def test_plugins_load_once_per_process(in_process):
     assert load_plugins() is load_plugins()
     assert get_registry() is get_registry()
     assert "toy-mlp" in get_registry().models
-
-
-def test_check_plugin_accepts_the_toy_plugin(in_process):
-    check_plugin("toy")
 
 
 def test_trace_prints_hook_calls(home, env):

@@ -384,6 +384,17 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new_plugin(args: argparse.Namespace) -> int:
+    from .scaffold import create
+
+    target, files = create(args.name, Path(args.dir))
+    print(f"zoo: wrote a plugin to start from, {target}/:")
+    for name in files:
+        print(f"  {name}")
+    print(f"next: pip install -e {target} && zoo run {args.name} && pytest {target}/tests")
+    return 0
+
+
 def cmd_runs(args: argparse.Namespace) -> int:
     from .home import database_path, zoo_home
     from .store import Store, metric_values
@@ -605,6 +616,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", type=Path, metavar="DIR", help="keep the re-run's folder and row in DIR")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_reproduce)
+
+    p = commands.add_parser("new-plugin", help="write a minimal working plugin package to start from")
+    p.add_argument("name", help="the plugin's name, lowercase kebab-case (distribution zoo-NAME)")
+    p.add_argument("--dir", default=".", help="where to create the NAME folder (default: here)")
+    p.set_defaults(handler=cmd_new_plugin)
     return parser
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import zoo_gru_layer
 
-from zoo_core.testing import check_plugin, run_json
+from zoo_core.testing import run_json
 
 # The model is tiny: on a busy machine extra threads only contend.
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}
@@ -17,10 +17,6 @@ TEST_SIZES = {spec.name: spec.test_size for spec in zoo_gru_layer.zoo_datasets()
 def at_chance(accuracy: float, dataset: str) -> bool:
     """Within three standard errors of 0.25 on the dataset's test split (± 0.092 for 200 samples)."""
     return abs(accuracy - 0.25) <= 3 * math.sqrt(0.25 * 0.75 / TEST_SIZES[dataset])
-
-
-def test_plugin_specs_are_well_formed() -> None:
-    check_plugin("gru-layer")
 
 
 def test_my_gru_learns_waveforms_and_the_baseline_does_not(tmp_path: Path) -> None:

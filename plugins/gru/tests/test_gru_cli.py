@@ -8,7 +8,7 @@ import pytest
 from zoo_gru.data import load_noisy_sine
 
 from zoo_core.plugins import reset
-from zoo_core.testing import check_plugin, run_json, run_zoo
+from zoo_core.testing import run_json, run_zoo
 
 
 @pytest.fixture
@@ -17,10 +17,6 @@ def only_gru(monkeypatch):
     reset()
     yield
     reset()
-
-
-def test_plugin_is_well_formed(only_gru):
-    check_plugin("gru")
 
 
 def test_a_short_run_beats_the_baseline_but_not_the_noise(tmp_path):

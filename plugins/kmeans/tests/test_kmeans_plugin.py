@@ -9,11 +9,7 @@ import torch
 from sklearn.cluster import KMeans as SkKMeans
 from zoo_kmeans.data import blob_points
 
-from zoo_core.testing import check_plugin, run_json, run_zoo
-
-
-def test_specs_are_well_formed() -> None:
-    check_plugin("kmeans")
+from zoo_core.testing import run_json, run_zoo
 
 
 def test_zoo_run_recovers_blobs_like_sklearn(tmp_path: Path) -> None:

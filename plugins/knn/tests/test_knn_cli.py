@@ -10,7 +10,7 @@ import zoo_knn
 from sklearn.neighbors import KNeighborsClassifier
 from zoo_knn.data import load_breast_cancer
 
-from zoo_core.testing import check_plugin, run_json, run_zoo
+from zoo_core.testing import run_json, run_zoo
 
 
 @pytest.fixture(scope="module")
@@ -21,10 +21,6 @@ def splits():
 def sklearn_accuracy(splits) -> float:
     reference = KNeighborsClassifier(n_neighbors=3).fit(splits.train.x.numpy(), splits.train.y.numpy())
     return float((reference.predict(splits.test.x.numpy()) == splits.test.y.numpy()).mean())
-
-
-def test_plugin_specs_are_well_formed() -> None:
-    check_plugin("knn")
 
 
 @pytest.mark.parametrize("name", ["knn", "sklearn-knn"])

@@ -5,14 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoo_core.testing import check_plugin, run_json, run_zoo
+from zoo_core.testing import run_json, run_zoo
 
 # No test may try the network: the loaders skip torchvision's download when this is set.
 OFFLINE = {"ZOO_OFFLINE": "1"}
-
-
-def test_lenet5_plugin_is_well_formed() -> None:
-    check_plugin("lenet5")
 
 
 def test_lenet5_learns_digits_in_three_epochs(tmp_path: Path) -> None:

@@ -1,0 +1,123 @@
+"""`zoo new-plugin NAME`: write a minimal working plugin package to start from.
+
+The files are rendered from the templates in ``zoo_core/templates/plugin`` (package data):
+``$name`` is the entry-point name, ``$dist`` the distribution, ``$package`` the import name.
+``docs/writing-plugins.md`` includes what they render to for ``example``, and
+``tests/test_docs.py`` fails when the two drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from .errors import ZooError
+from .testing import KEBAB
+
+SUFFIX = ".tmpl"
+
+
+@dataclass(frozen=True)
+class Names:
+    """Everything a plugin is called, from its entry-point name."""
+
+    name: str  # entry point, and the model: "my-net"
+    dist: str  # distribution: "zoo-my-net"
+    package: str  # import name: "zoo_my_net"
+
+    @classmethod
+    def of(cls, name: str) -> Names:
+        return cls(name, f"zoo-{name}", f"zoo_{name.replace('-', '_')}")
+
+    @property
+    def registered(self) -> tuple[str, ...]:
+        """The model, dataset and metric names the generated plugin registers."""
+        return (self.name, f"{self.name}-moons", f"{self.name}-balanced-accuracy")
+
+    def path(self, template: str) -> str:
+        """Where a template's output goes: placeholders in its path replaced, suffix dropped."""
+        module = self.package.removeprefix("zoo_")
+        return template.removesuffix(SUFFIX).replace("PACKAGE", self.package).replace("MODULE", module)
+
+
+def render(name: str) -> dict[str, str]:
+    """The generated plugin's files, relative path -> text, without writing anything."""
+    names = Names.of(name)
+    values = {"name": names.name, "dist": names.dist, "package": names.package}
+    files: dict[str, str] = {}
+    root = resources.files("zoo_core") / "templates" / "plugin"
+    for template, text in sorted(_walk(root, "")):
+        files[names.path(template)] = Template(text).substitute(values)
+    return files
+
+
+def _walk(folder: Any, prefix: str) -> list[tuple[str, str]]:
+    found = []
+    for entry in folder.iterdir():
+        if entry.is_dir():
+            found += _walk(entry, f"{prefix}{entry.name}/")
+        elif entry.name.endswith(SUFFIX):
+            found.append((prefix + entry.name, entry.read_text(encoding="utf-8")))
+    return found
+
+
+def refusal(name: str, target: Path) -> str | None:
+    """Why a plugin called ``name`` must not be written to ``target``, or None when it may."""
+    import importlib.util
+    from importlib.metadata import entry_points
+
+    from .plugins import CORE_PLUGIN, ENTRY_POINT_GROUP
+    from .registry import get_registry
+
+    if not KEBAB.match(name):
+        return f"plugin name {name!r} must be lowercase kebab-case, like 'my-net'"
+    names = Names.of(name)
+    if name == "core" or name.startswith("zoo-") or name == CORE_PLUGIN:
+        return f"{name!r} would clash with the zoo's own names; leave out 'zoo': the distribution is zoo-NAME"
+    installed = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if name in installed:
+        dist = installed[name].dist
+        owner = f" ({dist.name} {dist.version})" if dist else ""
+        return f"a plugin named {name!r} is already installed{owner}"
+    if importlib.util.find_spec(names.package) is not None:
+        return f"a module named {names.package} is already installed"
+    registry = get_registry()
+    tables = (("model", registry.models), ("dataset", registry.datasets), ("metric", registry.metrics))
+    for taken in names.registered:
+        for kind, table in tables:
+            if taken in table:
+                return f"{taken!r} is already the name of a {kind} of plugin {table[taken].plugin!r}"
+    if target.exists():
+        return f"{target} already exists; nothing was written (choose another name or --dir)"
+    return None
+
+
+def create(name: str, directory: Path) -> tuple[Path, list[str]]:
+    """Write the plugin ``name`` into ``directory/name``; return that folder and the files written.
+
+    Nothing is written when the name is refused, and the folder appears whole or not at all.
+    """
+    target = directory / name
+    reason = refusal(name, target)
+    if reason:
+        raise ZooError(reason)
+    files = render(name)
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = directory / f".{name}.partial-{secrets.token_hex(4)}"
+    staging.mkdir()  # next to the target, so the final rename cannot cross file systems
+    try:
+        for relative, text in files.items():
+            path = staging / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        os.rename(staging, target)  # never over an existing folder: rename refuses a non-empty one
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target, list(files)
