@@ -88,3 +88,9 @@ def test_plugins_load_once_per_process(in_process):
 def test_trace_prints_hook_calls(home, env):
     result = run_zoo("list", home=home, env={**env, "ZOO_TRACE": "1"})
     assert "zoo_models" in result.stderr
+
+
+def test_the_toy_plugin_passes_the_conformance_kit(in_process):
+    from zoo_core.testing import check_plugin
+
+    check_plugin("toy")

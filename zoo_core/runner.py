@@ -226,7 +226,7 @@ def _execute(
         trainer, model_hparams = split_trainer(plan.hparams)
         model = plan.model.spec.build(plan.dataset.spec, **model_hparams)
         train, test = splits.train.to(config.device), splits.test.to(config.device)
-        predictions, history = _fit_predict(model, plan.model.spec, config, trainer, train, test, progress)
+        predictions, history = fit_predict(model, plan.model.spec, config, trainer, train, test, progress)
         num_params = count_parameters(model)  # after fitting: an estimator's state exists only then
         targets, inputs = test.y.cpu().numpy(), test.x.reshape(len(test), -1).cpu().numpy()
         metrics = {
@@ -271,7 +271,7 @@ def _execute(
     return result
 
 
-def _fit_predict(
+def fit_predict(
     model: Any,
     spec: ModelSpec,
     config: RunConfig,
@@ -280,6 +280,10 @@ def _fit_predict(
     test: Any,
     progress: bool,
 ) -> tuple[Any, list[float]]:
+    """Train or fit ``model`` and predict the test inputs: (predictions as NumPy, loss history).
+
+    The one way a model is fitted, for `zoo run` and for the conformance kit's tiny runs alike.
+    """
     import torch
 
     from . import training

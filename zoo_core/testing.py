@@ -492,7 +492,7 @@ class _Kit:
 
         from .hparams import split_trainer
         from .plugins import load_plugins
-        from .runner import _fit_predict, seed_everything
+        from .runner import fit_predict, seed_everything
         from .runs import RunConfig
 
         plan, splits = self._prepare(name)
@@ -506,7 +506,7 @@ class _Kit:
             seed_everything(SEED)
             trainer, model_hparams = split_trainer(plan.hparams)
             model = spec.build(dataset, **model_hparams)
-            predictions, history = _fit_predict(
+            predictions, history = fit_predict(
                 model, spec, config, trainer, splits.train, splits.test, progress=False
             )
         state = {

@@ -78,7 +78,7 @@ def zoo_datasets():
         DatasetSpec(
             "toy-triples",
             "classification",
-            "zoo_toy:load_points",
+            "zoo_toy:load_triples",
             "points with three features",
             "generated",
             "CC0",
@@ -124,6 +124,19 @@ def load_points(data_dir: Path):
     rng = np.random.RandomState(0)
     y = np.arange(200) % 2
     x = rng.normal(size=(200, 2)) + np.where(y[:, None] == 1, 2.5, -2.5)
+    return from_numpy(x[:160], y[:160], x[160:], y[160:], task="classification")
+
+
+def load_triples(data_dir: Path):
+    """The two clouds with a third, uninformative feature: data no 2-feature model fits."""
+    import numpy as np
+
+    from zoo_core.data import from_numpy
+
+    splits = load_points(data_dir)
+    extra = np.random.RandomState(1).normal(size=(200, 1))
+    x = np.hstack([np.vstack([splits.train.x.numpy(), splits.test.x.numpy()]), extra])
+    y = np.concatenate([splits.train.y.numpy(), splits.test.y.numpy()])
     return from_numpy(x[:160], y[:160], x[160:], y[160:], task="classification")
 
 
