@@ -166,7 +166,8 @@ class _Hamerly:
         k = len(centroids)
         self.x1 = torch.cat([x, x.new_ones(len(x), 1)], dim=1)
         self.x_sq = x.pow(2).sum(dim=1)
-        self.total_sq = float(x.double().pow(2).sum())
+        exact = x.double()
+        self.total_sq = float(exact.pow(2).sum())
         # A float dot product of n terms errs by at most n times the unit roundoff (eps/2) times
         # the sum of its terms' magnitudes; here n is at most D+2 and the terms add up to at
         # most (||x|| + ||c||)².
@@ -181,7 +182,8 @@ class _Hamerly:
         # index_add_ on CPU, and on CUDA it sorts instead of adding atomically, so the sums
         # are reproducible.
         self.sums = torch.zeros(k, self.x1.shape[1], dtype=torch.float64, device=x.device)
-        self.sums.index_put_((self.labels,), self.x1.double(), accumulate=True)
+        self.sums[:, :-1].index_put_((self.labels,), exact, accumulate=True)
+        self.sums[:, -1] = torch.bincount(self.labels, minlength=k)
 
     def slack(self, centroids: Tensor) -> float:
         """An upper bound on the rounding error of one squared distance to ``centroids``."""
@@ -204,7 +206,9 @@ class _Hamerly:
             nearest = nearest_two(self.x1, self.x_sq, centroids)
             previous = self.labels
         else:
-            nearest = nearest_two(self.x1.index_select(0, points), self.x_sq[points], centroids)
+            nearest = nearest_two(
+                self.x1.index_select(0, points), self.x_sq.index_select(0, points), centroids
+            )
             previous = self.labels.index_select(0, points)
         labels = nearest.labels
         upper, gap = self._bounds(nearest, centroids)
