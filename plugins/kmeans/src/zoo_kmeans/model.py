@@ -167,7 +167,7 @@ class _Hamerly:
         self.x1 = torch.cat([x, x.new_ones(len(x), 1)], dim=1)
         self.x_sq = x.pow(2).sum(dim=1)
         exact = x.double()
-        self.total_sq = float(exact.pow(2).sum())
+        self.total_sq = float(torch.dot(exact.flatten(), exact.flatten()))
         # A float dot product of n terms errs by at most n times the unit roundoff (eps/2) times
         # the sum of its terms' magnitudes; here n is at most D+2 and the terms add up to at
         # most (||x|| + ||c||)².
