@@ -177,7 +177,7 @@ class _Hamerly:
         self.others = torch.zeros_like(self.drift)
         nearest = nearest_two(self.x1, self.x_sq, centroids)
         self.labels = nearest.labels
-        self.upper, self.gap = self._bounds(nearest, centroids)
+        self.upper, self.gap = self._bounds(nearest, self.slack(centroids))
         # An accumulating index_put_ sums each cluster's rows several times faster than
         # index_add_ on CPU, and on CUDA it sorts instead of adding atomically, so the sums
         # are reproducible.
@@ -199,9 +199,10 @@ class _Hamerly:
         cross = (c * self.sums[:, :-1]).sum()
         return self.total_sq - 2 * float(cross) + float((self.counts * c.pow(2).sum(dim=1)).sum())
 
-    def measure(self, points: Tensor | None, centroids: Tensor) -> Tensor:
+    def measure(self, points: Tensor | None, centroids: Tensor, slack: float) -> Tensor:
         """Measure the distances of ``points`` (indices; None for all) to ``centroids``: move
-        them to their nearest centroid, reset their bounds, return their squared distances."""
+        them to their nearest centroid, reset their bounds, return their squared distances.
+        ``slack`` is ``self.slack(centroids)``."""
         if points is None:
             nearest = nearest_two(self.x1, self.x_sq, centroids)
             previous = self.labels
@@ -211,7 +212,7 @@ class _Hamerly:
             )
             previous = self.labels.index_select(0, points)
         labels = nearest.labels
-        upper, gap = self._bounds(nearest, centroids)
+        upper, gap = self._bounds(nearest, slack)
         moved = (labels != previous).nonzero().squeeze(1)
         rows = (self.x1 if points is None else self.x1.index_select(0, points)).index_select(0, moved)
         rows = rows.double()
@@ -225,15 +226,13 @@ class _Hamerly:
             self.gap.index_copy_(0, points, gap)
         return nearest.first
 
-    def _bounds(self, nearest: Nearest, centroids: Tensor) -> tuple[Tensor, Tensor]:
+    def _bounds(self, nearest: Nearest, slack: float) -> tuple[Tensor, Tensor]:
         """The bounds to store for freshly measured points: the upper bound, and the lower
         bound minus it, both made valid for any rounding and offset by the drift sums."""
-        slack = self.slack(centroids)
         labels = nearest.labels
         upper = (nearest.first.double() + slack).sqrt_().sub_(self.drift.index_select(0, labels))
-        lower = (
-            (nearest.second.double() - slack).clamp_min_(0).sqrt_().add_(self.others.index_select(0, labels))
-        )
+        lower = (nearest.second.double() - slack).clamp_min_(0).sqrt_()
+        lower.add_(self.others.index_select(0, labels))
         return upper, lower.sub_(upper)
 
     def move(self, old: Tensor, new: Tensor) -> None:
@@ -253,20 +252,21 @@ class _Hamerly:
         between = torch.cdist(c, c).fill_diagonal_(math.inf)
         # Within half the distance to the nearest other centroid, a centroid is the nearest one.
         half_gap = between.amin(dim=1) / 2
-        margin = math.sqrt(2 * self.slack(centroids))
+        slack = self.slack(centroids)
+        margin = math.sqrt(2 * slack)
         # lower - upper = gap - (drift + others)[a]; half_gap - upper = (half_gap - drift)[a] - upper
         by_bounds = self.gap - (self.drift + self.others).index_select(0, self.labels)
         by_centroids = (half_gap - self.drift).index_select(0, self.labels).sub_(self.upper)
         unsure = torch.maximum(by_bounds, by_centroids).le_(margin).nonzero().squeeze(1)
         if len(unsure) > len(self.labels) // 2:
-            self.measure(None, centroids)  # a full pass is cheaper than gathering most points
+            self.measure(None, centroids, slack)  # a full pass is cheaper than gathering most points
         elif len(unsure):
-            self.measure(unsure, centroids)
+            self.measure(unsure, centroids, slack)
 
     def farthest(self, centroids: Tensor, count: int) -> Tensor:
         """Indices of the ``count`` points farthest from their centroid, measured exactly, as
         plain Lloyd does; the measurement also tightens every bound."""
-        return self.measure(None, centroids).topk(count).indices
+        return self.measure(None, centroids, self.slack(centroids)).topk(count).indices
 
 
 def lloyd(x: Tensor, centroids: Tensor, max_iter: int, tol: float) -> LloydResult:
