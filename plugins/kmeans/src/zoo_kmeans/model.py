@@ -248,16 +248,18 @@ class _Hamerly:
 
     def assign(self, centroids: Tensor) -> None:
         """Move every point whose bounds do not rule it out to its nearest centroid."""
-        c = centroids.double()
-        between = torch.cdist(c, c).fill_diagonal_(math.inf)
-        # Within half the distance to the nearest other centroid, a centroid is the nearest one.
-        half_gap = between.amin(dim=1) / 2
         slack = self.slack(centroids)
         margin = math.sqrt(2 * slack)
-        # lower - upper = gap - (drift + others)[a]; half_gap - upper = (half_gap - drift)[a] - upper
-        by_bounds = self.gap - (self.drift + self.others).index_select(0, self.labels)
-        by_centroids = (half_gap - self.drift).index_select(0, self.labels).sub_(self.upper)
-        unsure = torch.maximum(by_bounds, by_centroids).le_(margin).nonzero().squeeze(1)
+        # Kept while lower - upper = gap - (drift + others)[a] exceeds the margin. Folding the
+        # margin into the K-sized table leaves one lookup and one comparison per point.
+        cutoff = (self.drift + self.others + margin).index_select(0, self.labels)
+        suspects = torch.le(self.gap, cutoff).nonzero().squeeze(1)
+        # The suspects are still kept while upper + margin < half the distance from their
+        # centroid to the nearest other one: within it, a centroid is the nearest.
+        c = centroids.double()
+        half_gap = torch.cdist(c, c).fill_diagonal_(math.inf).amin(dim=1) / 2
+        near = (half_gap - self.drift - margin).index_select(0, self.labels.index_select(0, suspects))
+        unsure = suspects[torch.ge(self.upper.index_select(0, suspects), near)]
         if len(unsure) > len(self.labels) // 2:
             self.measure(None, centroids, slack)  # a full pass is cheaper than gathering most points
         elif len(unsure):
