@@ -214,8 +214,7 @@ class _Hamerly:
         labels = nearest.labels
         upper, gap = self._bounds(nearest, slack)
         moved = (labels != previous).nonzero().squeeze(1)
-        rows = (self.x1 if points is None else self.x1.index_select(0, points)).index_select(0, moved)
-        rows = rows.double()
+        rows = self.x1.index_select(0, moved if points is None else points[moved]).double()
         self.sums.index_put_((previous[moved],), rows.neg(), accumulate=True)
         self.sums.index_put_((labels[moved],), rows, accumulate=True)
         if points is None:
