@@ -215,7 +215,8 @@ class _Hamerly:
         upper, gap = self._bounds(nearest, slack)
         moved = (labels != previous).nonzero().squeeze(1)
         rows = self.x1.index_select(0, moved if points is None else points[moved]).double()
-        self.sums.index_put_((previous[moved],), rows.neg(), accumulate=True)
+        # Summing what left each cluster apart, then subtracting K rows, saves negating them all.
+        self.sums -= torch.zeros_like(self.sums).index_put_((previous[moved],), rows, accumulate=True)
         self.sums.index_put_((labels[moved],), rows, accumulate=True)
         if points is None:
             self.labels, self.upper, self.gap = labels, upper, gap
