@@ -2,8 +2,8 @@
 
 Distances come from matrix products over chunks of points ((K, chunk) matrices, never
 (N, K, D)); Hamerly's bounds skip the points whose label cannot change, and centroid sums
-are updated only for the points that changed cluster. The only
-Python loops run over iterations, chunks, the k seeds and the ``n_init`` restarts.
+are updated only for the points that changed cluster. The only Python loops run over
+iterations, chunks, the k seeds and the ``n_init`` restarts.
 Everything stays on the input's device; random numbers come from a CPU generator seeded
 once, so a seed draws the same initial points on every device.
 """
