@@ -5,7 +5,11 @@ Both sides get the same float32 data (200,000 x 16 points around 16 overlapping 
 blobs, so neither side converges early), the same 16 initial centroids (distinct data points
 drawn with a fixed seed), the same number of iterations (tol=0, so all of them run) and the
 same threads. The zoo's side is ``zoo_kmeans.model.lloyd``, the iterations ``KMeans.fit``
-runs after seeding; scikit-learn's is ``KMeans(algorithm="lloyd", n_init=1, init=<centroids>)``.
+runs after seeding, which skips with Hamerly's bounds the distances that cannot change a label;
+scikit-learn's is ``KMeans(algorithm="lloyd", n_init=1, init=<centroids>)``, which computes
+every distance. The row's ratio is against that one, as the issue defines it; the note also
+gives the ratio against scikit-learn's own bounds-based variant, ``algorithm="elkan"``, timed
+in the same run.
 """
 
 from __future__ import annotations
@@ -39,16 +43,25 @@ def main() -> None:
     x = make_data()
     tensor = torch.from_numpy(x)
     start = tensor[torch.randperm(POINTS, generator=torch.Generator().manual_seed(0))[:CLUSTERS]]
-    theirs = SkKMeans(
-        n_clusters=CLUSTERS, algorithm="lloyd", init=start.numpy(), n_init=1, max_iter=ITERATIONS, tol=0.0
-    )
+
+    def sklearn(algorithm: str) -> SkKMeans:
+        """scikit-learn's KMeans from the same start, for exactly ITERATIONS iterations."""
+        init = start.numpy()
+        return SkKMeans(CLUSTERS, init=init, n_init=1, max_iter=ITERATIONS, tol=0.0, algorithm=algorithm)
+
+    theirs, elkan = sklearn("lloyd"), sklearn("elkan")
     seconds, results = interleaved_medians(
-        {"kmeans": lambda: lloyd(tensor, start, ITERATIONS, tol=0.0), "sklearn": lambda: theirs.fit(x)},
+        {
+            "kmeans": lambda: lloyd(tensor, start, ITERATIONS, tol=0.0),
+            "sklearn": lambda: theirs.fit(x),
+            "elkan": lambda: elkan.fit(x),
+        },
         args.repeats,
     )
     ours = results["kmeans"]
     gap = abs(ours.inertia / theirs.inertia_ - 1)
     ratio = seconds["sklearn"] / seconds["kmeans"]
+    same_labels = np.array_equal(ours.labels.numpy(), theirs.labels_)
     emit(
         Row(
             row=4,
@@ -59,8 +72,10 @@ def main() -> None:
             goal=">= 1.0, inertia within 0.01 %",
             met=ratio >= 1.0 and gap <= 1e-4 and ours.n_iter == theirs.n_iter_,
             note=(
-                f"inertia gap {gap:.5%}; float32, {args.threads} threads, median of {args.repeats}, "
-                f"torch {torch.__version__}"
+                f"inertia gap {gap:.5%}, {'same' if same_labels else 'different'} final labels; ours skips "
+                f"distances with Hamerly's bounds, sklearn lloyd computes every one; sklearn elkan (bounds "
+                f"too) {seconds['elkan']:.3f} s, elkan / ours {seconds['elkan'] / seconds['kmeans']:.2f}x; "
+                f"float32, {args.threads} threads, median of {args.repeats}, torch {torch.__version__}"
             ),
         )
     )

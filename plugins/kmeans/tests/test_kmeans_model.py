@@ -14,13 +14,12 @@ from zoo_kmeans.data import load_blobs
 from zoo_kmeans.model import (
     KMeans,
     SklearnKMeans,
-    assign,
     build_kmeans,
     build_sklearn_kmeans,
     kmeans_plus_plus,
     lloyd,
-    move_sums,
     nearest_centroid,
+    nearest_two,
     squared_distances,
 )
 
@@ -213,36 +212,105 @@ def test_state_is_empty_until_fitted() -> None:
 
 
 def augmented(x: torch.Tensor) -> torch.Tensor:
-    return torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1).T.contiguous()
+    return torch.cat([x, torch.ones(len(x), 1, dtype=x.dtype)], dim=1)
 
 
 @pytest.mark.parametrize("chunk", [7, 1000, 10**6])
-def test_assignment_in_chunks_matches_argmin(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+def test_nearest_two_in_chunks_match_sorted_distances(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
     monkeypatch.setattr(model_module, "CHUNK", chunk)
     gen = torch.Generator().manual_seed(4)
     x, centroids = torch.randn(1000, 5, generator=gen), torch.randn(6, 5, generator=gen)
-    scores, labels, counts = assign(augmented(x), centroids)
+    labels, first, second = nearest_two(augmented(x), x.pow(2).sum(1), centroids)
     distances = torch.cdist(x.double(), centroids.double()) ** 2
     assert torch.equal(labels, distances.argmin(dim=1))
-    assert torch.equal(counts, torch.bincount(labels, minlength=6).double())
-    torch.testing.assert_close(scores + x.pow(2).sum(1), distances.min(dim=1).values.float())
+    two = distances.sort(dim=1).values[:, :2].float()
+    torch.testing.assert_close(first, two[:, 0])
+    torch.testing.assert_close(second, two[:, 1])
 
 
-def test_assignment_ties_go_to_the_lowest_centroid() -> None:
+def test_nearest_two_ties_go_to_the_lowest_centroid() -> None:
     # Integer points halfway between integer centroids tie exactly, even in float32.
     x = torch.tensor([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [5.0, 5.0]])
     centroids = torch.tensor([[3.0, 0.0], [-1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
-    _, labels, counts = assign(augmented(x), centroids)
+    labels, first, second = nearest_two(augmented(x), x.pow(2).sum(1), centroids)
     assert labels.tolist() == [1, 2, 0, 0]  # (0, 0) ties 1, 2, 3; (1, 0) ties 2, 3; (2, 0) ties 0, 2, 3
-    assert counts.tolist() == [2, 1, 1, 0]
+    # A tied point's second nearest is as near as its nearest.
+    assert second[:3].tolist() == first[:3].tolist() == [1.0, 0.0, 1.0]
+    assert (first[3], second[3]) == (29.0, 41.0)
 
 
-def test_moved_sums_equal_fresh_sums() -> None:
-    gen = torch.Generator().manual_seed(5)
-    x = torch.randn(500, 3, generator=gen)
-    before, after = torch.randint(0, 4, (500,), generator=gen), torch.randint(0, 4, (500,), generator=gen)
+def test_one_centroid_has_no_second() -> None:
+    x = torch.randn(10, 3, generator=torch.Generator().manual_seed(6))
+    labels, _, second = nearest_two(augmented(x), x.pow(2).sum(1), x[:1])
+    assert labels.eq(0).all() and second.isinf().all()
+    torch.testing.assert_close(lloyd(x, x[:1], max_iter=3, tol=0.0).centroids, x.mean(dim=0, keepdim=True))
 
-    def fresh(labels: torch.Tensor) -> torch.Tensor:
-        return torch.zeros(4, 3, dtype=torch.float64).index_add_(0, labels, x.double())
 
-    torch.testing.assert_close(move_sums(fresh(before), x, after, before), fresh(after))
+def plain_lloyd(x: torch.Tensor, centroids: torch.Tensor, iterations: int) -> list[tuple]:
+    """Textbook Lloyd in float64 with every distance computed: after each iteration, the labels
+    of that iteration's assignment, the inertia, and the centroids it moves to."""
+    steps = []
+    for _ in range(iterations):
+        distances = torch.cdist(x.double(), centroids.double()) ** 2
+        labels = distances.argmin(dim=1)
+        means = [x[labels == j].double().mean(dim=0) for j in range(len(centroids))]
+        centroids = torch.stack(means).to(x.dtype)
+        steps.append((labels, float(distances.min(dim=1).values.sum()), centroids))
+    return steps
+
+
+def gaussian_blobs(spread: float, dtype: torch.dtype) -> torch.Tensor:
+    """3,000 points around 8 unit-variance blobs whose centres lie ``spread`` apart (roughly)."""
+    gen = torch.Generator().manual_seed(7)
+    centres = torch.randn(8, 5, generator=gen, dtype=torch.float64) * spread
+    picks = torch.randint(8, (3000,), generator=gen)
+    return (centres[picks] + torch.randn(3000, 5, generator=gen, dtype=torch.float64)).to(dtype)
+
+
+# Overlapping blobs, where the bounds rarely rule a point out, and separated ones, where they
+# rule out nearly all; float64 makes exact agreement with the float64 reference meaningful.
+@pytest.mark.parametrize("spread", [0.5, 8.0])
+def test_bounded_iterations_are_plain_lloyd(spread: float) -> None:
+    x = gaussian_blobs(spread, torch.float64)
+    start = x[:8].clone()
+    reference = plain_lloyd(x, start, 12)
+    for iterations in (1, 2, 5, 12):
+        ours = lloyd(x, start, max_iter=iterations, tol=-1.0)
+        labels, _, centroids = reference[iterations - 1]
+        torch.testing.assert_close(ours.centroids, centroids, rtol=0, atol=1e-12)
+        # The labels returned are those of the final centroids: the next reference step's.
+        final = torch.cdist(x, centroids).argmin(dim=1)
+        assert torch.equal(ours.labels, final)
+        assert ours.n_iter == iterations
+        expected = [inertia for _, inertia, _ in reference[:iterations]]
+        assert ours.history == pytest.approx(expected, rel=1e-12)
+
+
+def test_bounds_prune_separated_blobs_but_not_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    measured: list[int] = []
+
+    def counting(x1: torch.Tensor, x_sq: torch.Tensor, centroids: torch.Tensor) -> model_module.Nearest:
+        measured.append(len(x1))
+        return nearest_two(x1, x_sq, centroids)
+
+    monkeypatch.setattr(model_module, "nearest_two", counting)
+    x = gaussian_blobs(8.0, torch.float32)
+    result = lloyd(x, x[:8].clone(), max_iter=10, tol=-1.0)
+    # Plain Lloyd measures 3,000 points in each of the 10 assignments and the final one; here
+    # the first measures all, and the bounds rule out most points in the others.
+    assert measured[0] == 3000 and sum(measured) < 3 * 3000
+    # float32 data, same labels as the float64 reference (no point sits near a tie).
+    assert torch.equal(result.labels, torch.cdist(x.double(), result.centroids.double()).argmin(dim=1))
+    torch.testing.assert_close(result.centroids, plain_lloyd(x, x[:8].clone(), 10)[-1][2])
+
+
+@pytest.mark.parametrize("spread", [0.5, 8.0])
+def test_same_labels_and_inertia_as_sklearn_lloyd_in_float32(spread: float) -> None:
+    x = gaussian_blobs(spread, torch.float32)
+    start = x[:8].clone()
+    theirs = SkKMeans(8, init=start.numpy(), n_init=1, max_iter=15, tol=0.0, algorithm="lloyd").fit(x.numpy())
+    ours = lloyd(x, start, max_iter=15, tol=0.0)
+    assert ours.n_iter == theirs.n_iter_
+    assert torch.equal(ours.labels, torch.from_numpy(theirs.labels_).long())
+    torch.testing.assert_close(ours.centroids, torch.from_numpy(theirs.cluster_centers_), rtol=0, atol=1e-5)
+    assert ours.inertia == pytest.approx(theirs.inertia_, rel=1e-5)

@@ -21,8 +21,11 @@ def zoo_models() -> list[ModelSpec]:
             name="kmeans",
             task="clustering",
             factory="zoo_kmeans.model:build_kmeans",
-            summary="K-Means in torch: k-means++ seeding, Lloyd iterations with a relative tolerance",
-            reference="Lloyd 1982, Least squares quantization in PCM; Arthur & Vassilvitskii 2007, k-means++",
+            summary="K-Means in torch: k-means++ seeding, Lloyd iterations (Hamerly's bounds), relative tol",
+            reference=(
+                "Lloyd 1982, Least squares quantization in PCM; Arthur & Vassilvitskii 2007, k-means++; "
+                "Hamerly 2010, Making k-means even faster"
+            ),
             defaults=dict(_HPARAMS),
             bounds=_BOUNDS,
             default_dataset="blobs",

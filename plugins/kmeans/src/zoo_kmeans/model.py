@@ -1,8 +1,9 @@
 """K-Means in torch: greedy k-means++ seeding, then Lloyd iterations on whole tensors.
 
 Distances come from matrix products over chunks of points ((K, chunk) matrices, never
-(N, K, D)); centroid sums are updated only for the points that changed cluster. The only
-Python loops run over iterations, chunks, the k seeds and the ``n_init`` restarts.
+(N, K, D)); Hamerly's bounds skip the points whose label cannot change, and centroid sums
+are updated only for the points that changed cluster. The only Python loops run over
+iterations, chunks, the k seeds and the ``n_init`` restarts.
 Everything stays on the input's device; random numbers come from a CPU generator seeded
 once, so a seed draws the same initial points on every device.
 """
@@ -73,66 +74,53 @@ def kmeans_plus_plus(x: Tensor, k: int, generator: torch.Generator) -> Tensor:
     return centroids
 
 
-# Points per assignment step. A chunk's (K, chunk) scores are read three times right after the
-# product writes them: on 200,000 x 16 points, k=16 (1 thread), chunks of 32,768 to 100,000
-# points were equally fast and 1.3x faster than one pass over all points. Larger chunks mean
-# fewer parallel regions, which a busy machine makes expensive.
+# Points per chunk of a full assignment pass. A chunk's (K, chunk) scores are read several times
+# right after the product writes them: on 200,000 x 16 points, k=16 (1 thread), chunks of 32,768
+# to 100,000 points were equally fast and 1.3x faster than one pass over all points. Larger
+# chunks mean fewer parallel regions, which a busy machine makes expensive.
 CHUNK = 65536
 
 
-class Assignment(NamedTuple):
-    """Each point's nearest centroid, its score there (squared distance minus ||x||²), and
-    the number of points per centroid."""
+class Nearest(NamedTuple):
+    """Each point's nearest centroid and its squared distances to the nearest and the second
+    nearest centroid (infinite with one centroid)."""
 
-    scores: Tensor
     labels: Tensor
-    counts: Tensor
+    first: Tensor
+    second: Tensor
 
 
-def assign(x_aug_t: Tensor, centroids: Tensor) -> Assignment:
-    """Assign every column of ``x_aug_t`` ((D+1, N): the points, then a row of ones) to its
-    nearest centroid; ties go to the lowest centroid index, as with ``argmin``.
+def nearest_two(x1: Tensor, x_sq: Tensor, centroids: Tensor) -> Nearest:
+    """The nearest and second nearest centroid of every row of ``x1`` ((N, D+1): the points,
+    then a column of ones; ``x_sq`` their squared norms); ties go to the lowest centroid index.
 
-    On CPU, ``min(dim=0)`` with indices is over ten times slower than ``amin``, so the labels
-    come from a one-hot mask instead: ``scores == amin`` marks each point's nearest centroid,
-    and a matrix-vector product with 0..K-1 reads its index. A point tied between centroids
-    has two marks; the counts (the mask's row sums) then add up to more than N, and the
-    labels are recomputed exactly, which real data almost never needs.
+    On CPU, ``min(dim=0)`` with indices is over ten times slower than ``amin``, so the label
+    comes from a mask instead: ``scores == amin`` marks each point's nearest centroids, and the
+    largest of the marks weighted K, K-1, ..., 1 names the lowest marked index. Its score is
+    then set to infinity, and a second ``amin`` gives the second nearest (equal to the first
+    when two centroids tie).
     """
-    k, n = centroids.shape[0], x_aug_t.shape[1]
+    k, n = centroids.shape[0], x1.shape[0]
     # [-2c, ||c||²] against [x, 1] gives ||c||² - 2c·x in one product, with no pass to add norms.
     c_aug = torch.cat([centroids * -2, centroids.pow(2).sum(dim=1, keepdim=True)], dim=1)
-    index = torch.arange(k, dtype=x_aug_t.dtype, device=x_aug_t.device)
-    scores, labels = x_aug_t.new_empty(n), x_aug_t.new_empty(n)
-    # Per-chunk counts stay exact in the data's dtype (chunks are far below 2**24); their total
-    # is kept in float64 so that it stays exact for any N.
-    counts = torch.zeros(k, dtype=torch.float64, device=x_aug_t.device)
-    chunk_scores = x_aug_t.new_empty(k, min(n, CHUNK))
-    mask = torch.empty_like(chunk_scores)
+    weights = torch.arange(k, 0, -1, dtype=x1.dtype, device=x1.device).unsqueeze(1)
+    labels, first, second = x1.new_empty(n), x1.new_empty(n), x1.new_empty(n)
+    scores = x1.new_empty(k, min(n, CHUNK))
+    # A float mask: comparing into a bool tensor, then weighting it, is several times slower.
+    marks = torch.empty_like(scores)
     for start in range(0, n, CHUNK):
         part = slice(start, start + CHUNK)
-        chunk = torch.mm(c_aug, x_aug_t[:, part], out=chunk_scores[:, : x_aug_t[:, part].shape[1]])
-        best = torch.amin(chunk, dim=0, out=scores[part])
-        marks = torch.eq(chunk, best, out=mask[:, : chunk.shape[1]])
-        torch.mv(marks.T, index, out=labels[part])
-        counts += marks.sum(dim=1)
-    if counts.sum() != n:
-        exact = nearest_centroid(x_aug_t[:-1].T, centroids)
-        return Assignment(scores, exact, torch.bincount(exact, minlength=k).to(counts.dtype))
-    return Assignment(scores, labels.long(), counts)
-
-
-def move_sums(sums: Tensor, x: Tensor, labels: Tensor, previous: Tensor) -> Tensor:
-    """Per-cluster sums of ``x`` after the points whose label changed from ``previous`` moved.
-
-    Once the first iterations are over, few points change cluster, so updating the sums costs
-    far less than summing all N points again. They are kept in float64, where the updates
-    add no error worth counting to the first float32 sum.
-    """
-    moved = (labels != previous).nonzero().squeeze(1)
-    rows = x[moved].to(sums.dtype)
-    sums.index_put_((previous[moved],), -rows, accumulate=True)
-    return sums.index_put_((labels[moved],), rows, accumulate=True)
+        size = len(first[part])
+        chunk = torch.mm(c_aug, x1[part].T, out=scores[:, :size])
+        best = torch.amin(chunk, dim=0, out=first[part])
+        weighted = torch.eq(chunk, best, out=marks[:, :size]).mul_(weights)
+        lowest = torch.amax(weighted, dim=0, out=labels[part]).neg_().add_(k)
+        chunk.scatter_(0, lowest.long().unsqueeze(0), math.inf)
+        torch.amin(chunk, dim=0, out=second[part])
+    # Rounding can push the expansion slightly below zero for points on a centroid.
+    first.add_(x_sq).clamp_min_(0)
+    second.add_(x_sq).clamp_min_(0)
+    return Nearest(labels.long(), first, second)
 
 
 class LloydResult(NamedTuple):
@@ -146,41 +134,169 @@ class LloydResult(NamedTuple):
     n_iter: int
 
 
+class _Hamerly:
+    """Labels, Hamerly's bounds and per-cluster sums of the points, kept across Lloyd iterations.
+
+    Each point keeps an upper bound on the distance to its centroid and a lower bound on the
+    distance to every other centroid. When the centroids move, the upper bound grows by how far
+    the point's centroid moved, and the lower bound shrinks by how far the farthest-moving other
+    centroid moved. A point whose upper bound stays below its lower bound, or below half the
+    distance from its centroid to the nearest other one, provably keeps its label, and only the
+    others are measured again. The labels are therefore Lloyd's at every iteration, while most
+    points (after a few iterations, nearly all) skip the distances.
+
+    Between two measurements a point's label does not change, so its bounds only ever move by
+    its own centroid's drifts: each cluster sums them (``drift`` for the upper bound, ``others``
+    for the lower), and a point stores its bounds at measurement minus the sums at that time.
+    Testing every point then takes two lookups in K-sized tables and a few passes over N
+    numbers, with no per-point update.
+
+    Rounding is accounted for: ``slack`` bounds the error of one float squared distance; a
+    measured distance enters its bounds widened by it, and a point is kept only when the gap it
+    relies on exceeds ``sqrt(2 slack)``, which makes the float distances that plain Lloyd would
+    compute order the same way, so no near tie is decided by the bounds. The bounds are float64.
+
+    The sums are of [x, 1] rows in float64, so their last column holds the exact counts; they
+    change only by the rows of the points that moved, and the updates add no rounding worth
+    counting. They also give each assignment's inertia without any distance:
+    sum ||x - c_a||² = sum ||x||² - 2 sum_j c_j·S_j + sum_j n_j ||c_j||².
+    """
+
+    def __init__(self, x: Tensor, centroids: Tensor):
+        k = len(centroids)
+        self.x1 = torch.cat([x, x.new_ones(len(x), 1)], dim=1)
+        self.x_sq = x.pow(2).sum(dim=1)
+        exact = x.double()
+        self.total_sq = float(torch.dot(exact.flatten(), exact.flatten()))
+        # A float dot product of n terms errs by at most n times the unit roundoff (eps/2) times
+        # the sum of its terms' magnitudes; here n is at most D+2 and the terms add up to at
+        # most (||x|| + ||c||)².
+        self.roundoff = (x.shape[1] + 2) * torch.finfo(x.dtype).eps / 2
+        self.x_norm = float(self.x_sq.max().sqrt())
+        self.drift = torch.zeros(k, dtype=torch.float64, device=x.device)
+        self.others = torch.zeros_like(self.drift)
+        nearest = nearest_two(self.x1, self.x_sq, centroids)
+        self.labels = nearest.labels
+        self.upper, self.gap = self._bounds(nearest, self.slack(centroids))
+        # An accumulating index_put_ sums each cluster's rows several times faster than
+        # index_add_ on CPU, and on CUDA it sorts instead of adding atomically, so the sums
+        # are reproducible.
+        self.sums = torch.zeros(k, self.x1.shape[1], dtype=torch.float64, device=x.device)
+        self.sums[:, :-1].index_put_((self.labels,), exact, accumulate=True)
+        self.sums[:, -1] = torch.bincount(self.labels, minlength=k)
+
+    def slack(self, centroids: Tensor) -> float:
+        """An upper bound on the rounding error of one squared distance to ``centroids``."""
+        return self.roundoff * (self.x_norm + float(centroids.pow(2).sum(dim=1).max().sqrt())) ** 2
+
+    @property
+    def counts(self) -> Tensor:
+        return self.sums[:, -1]
+
+    def inertia(self, centroids: Tensor) -> float:
+        """The sum of squared distances of the points to their centroid among ``centroids``."""
+        c = centroids.double()
+        cross = (c * self.sums[:, :-1]).sum()
+        return self.total_sq - 2 * float(cross) + float((self.counts * c.pow(2).sum(dim=1)).sum())
+
+    def measure(self, points: Tensor | None, centroids: Tensor, slack: float) -> Tensor:
+        """Measure the distances of ``points`` (indices; None for all) to ``centroids``: move
+        them to their nearest centroid, reset their bounds, return their squared distances.
+        ``slack`` is ``self.slack(centroids)``."""
+        if points is None:
+            nearest = nearest_two(self.x1, self.x_sq, centroids)
+            previous = self.labels
+        else:
+            nearest = nearest_two(
+                self.x1.index_select(0, points), self.x_sq.index_select(0, points), centroids
+            )
+            previous = self.labels.index_select(0, points)
+        labels = nearest.labels
+        upper, gap = self._bounds(nearest, slack)
+        moved = (labels != previous).nonzero().squeeze(1)
+        rows = self.x1.index_select(0, moved if points is None else points[moved]).double()
+        # Summing what left each cluster apart, then subtracting K rows, saves negating them all.
+        self.sums -= torch.zeros_like(self.sums).index_put_((previous[moved],), rows, accumulate=True)
+        self.sums.index_put_((labels[moved],), rows, accumulate=True)
+        if points is None:
+            self.labels, self.upper, self.gap = labels, upper, gap
+        else:
+            self.labels.index_copy_(0, points, labels)
+            self.upper.index_copy_(0, points, upper)
+            self.gap.index_copy_(0, points, gap)
+        return nearest.first
+
+    def _bounds(self, nearest: Nearest, slack: float) -> tuple[Tensor, Tensor]:
+        """The bounds to store for freshly measured points: the upper bound, and the lower
+        bound minus it, both made valid for any rounding and offset by the drift sums."""
+        labels = nearest.labels
+        upper = (nearest.first.double() + slack).sqrt_().sub_(self.drift.index_select(0, labels))
+        lower = (nearest.second.double() - slack).clamp_min_(0).sqrt_()
+        lower.add_(self.others.index_select(0, labels))
+        return upper, lower.sub_(upper)
+
+    def move(self, old: Tensor, new: Tensor) -> None:
+        """Account for each centroid's move from ``old`` to ``new`` in the bounds."""
+        drift = (new.double() - old.double()).pow(2).sum(dim=1).sqrt_()
+        self.drift += drift
+        # Every other centroid came at most the largest drift closer; a point's own centroid
+        # does not count, so the cluster that drifted most subtracts the second largest.
+        top = drift.topk(min(2, len(drift))).values
+        others = torch.full_like(drift, float(top[0]))
+        others[drift.argmax()] = top[-1] if len(top) > 1 else 0.0
+        self.others += others
+
+    def assign(self, centroids: Tensor) -> None:
+        """Move every point whose bounds do not rule it out to its nearest centroid."""
+        slack = self.slack(centroids)
+        margin = math.sqrt(2 * slack)
+        # Kept while lower - upper = gap - (drift + others)[a] exceeds the margin. Folding the
+        # margin into the K-sized table leaves one lookup and one comparison per point.
+        cutoff = (self.drift + self.others + margin).index_select(0, self.labels)
+        suspects = torch.le(self.gap, cutoff).nonzero().squeeze(1)
+        # The suspects are still kept while upper + margin < half the distance from their
+        # centroid to the nearest other one: within it, a centroid is the nearest.
+        c = centroids.double()
+        half_gap = torch.cdist(c, c).fill_diagonal_(math.inf).amin(dim=1) / 2
+        near = (half_gap - self.drift - margin).index_select(0, self.labels.index_select(0, suspects))
+        unsure = suspects[torch.ge(self.upper.index_select(0, suspects), near)]
+        if len(unsure) > len(self.labels) // 2:
+            self.measure(None, centroids, slack)  # a full pass is cheaper than gathering most points
+        elif len(unsure):
+            self.measure(unsure, centroids, slack)
+
+    def farthest(self, centroids: Tensor, count: int) -> Tensor:
+        """Indices of the ``count`` points farthest from their centroid, measured exactly, as
+        plain Lloyd does; the measurement also tightens every bound."""
+        return self.measure(None, centroids, self.slack(centroids)).topk(count).indices
+
+
 def lloyd(x: Tensor, centroids: Tensor, max_iter: int, tol: float) -> LloydResult:
     """Run Lloyd iterations from ``centroids`` until the centroids move less than ``tol``.
 
     ``tol`` is absolute here: the iterations stop once the sum over centroids of their squared
     shift is at most ``tol`` (or after ``max_iter`` iterations). A cluster that ends an
     assignment step empty is re-seeded at the point farthest from its own centroid (several
-    empty clusters take the several farthest points), so k clusters always survive.
+    empty clusters take the several farthest points), so k clusters always survive. The
+    assignment steps skip, with Hamerly's bounds, the points whose label cannot change, and
+    give exactly Lloyd's labels (see ``_Hamerly``).
     """
-    x_sq = x.pow(2).sum(dim=1)
-    x_aug_t = torch.cat([x, x.new_ones(len(x), 1)], dim=1).T.contiguous()
-    history: list[Tensor] = []
-    labels, sums = None, None
-    while len(history) < max_iter:
-        scores, new_labels, counts = assign(x_aug_t, centroids)
-        min_dist = scores.add_(x_sq).clamp_min_(0)
-        history.append(min_dist.sum())
-        if labels is None:
-            # An accumulating index_put_ sums each cluster's rows several times faster than
-            # index_add_ on CPU, and on CUDA it sorts instead of adding atomically, so the sums
-            # are reproducible.
-            sums = torch.zeros_like(centroids).index_put_((new_labels,), x, accumulate=True).double()
-        else:
-            sums = move_sums(sums, x, new_labels, labels)
-        labels = new_labels
-        updated = (sums / counts.clamp_min(1).unsqueeze(1)).to(x.dtype)
+    state = _Hamerly(x, centroids)
+    history = [state.inertia(centroids)]
+    while True:
+        counts = state.counts
+        updated = (state.sums[:, :-1] / counts.clamp_min(1).unsqueeze(1)).to(x.dtype)
         empty = counts == 0
         if bool(empty.any()):
-            updated[empty] = x[min_dist.topk(int(empty.sum())).indices]
+            updated[empty] = x[state.farthest(centroids, int(empty.sum()))]
         shift = (updated - centroids).pow(2).sum()
+        state.move(centroids, updated)
         centroids = updated
-        if float(shift) <= tol:
+        state.assign(centroids)
+        if float(shift) <= tol or len(history) == max_iter:
             break
-    scores, labels, _ = assign(x_aug_t, centroids)
-    inertia = float(scores.add_(x_sq).clamp_min_(0).sum())
-    return LloydResult(centroids, labels, inertia, [float(v) for v in history], len(history))
+        history.append(state.inertia(centroids))
+    return LloydResult(centroids, state.labels, state.inertia(centroids), history, len(history))
 
 
 def flatten(x: Tensor) -> Tensor:
