@@ -43,6 +43,17 @@ def make_optimizer(
     return optimizers[name](model.parameters(), lr=lr, weight_decay=weight_decay)
 
 
+def make_schedule(
+    opt: torch.optim.Optimizer, name: str, lr: float, total_steps: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The learning-rate schedule, stepped once per batch; None keeps ``lr`` constant."""
+    if name == "constant":
+        return None
+    if name == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=total_steps)
+    raise ValueError(f"unknown schedule {name!r}")
+
+
 def fit(
     model: torch.nn.Module,
     train: Split,
@@ -53,6 +64,7 @@ def fit(
     lr: float,
     weight_decay: float = 0.0,
     optimizer: str = "adam",
+    schedule: str = "constant",
     seed: int = 0,
     progress: bool = True,
     label: str = "",
@@ -61,12 +73,14 @@ def fit(
     """Train ``model`` in place and return the mean training loss of each epoch.
 
     ``train`` must already be on the model's device. Shuffling uses its own generator
-    seeded with ``seed``, so the order of batches is reproducible.
+    seeded with ``seed``, so the order of batches is reproducible. With ``schedule="onecycle"``
+    ``lr`` is the peak learning rate of a one-cycle schedule spanning all ``epochs``.
     """
     criterion = loss_fn(task)
     opt = make_optimizer(model, optimizer, lr, weight_decay)
-    generator = torch.Generator().manual_seed(seed)
     n = len(train)
+    scheduler = make_schedule(opt, schedule, lr, epochs * -(-n // batch_size))
+    generator = torch.Generator().manual_seed(seed)
     history: list[float] = []
     model.train()
     for epoch in range(1, epochs + 1):
@@ -87,6 +101,8 @@ def fit(
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                if scheduler is not None:
+                    scheduler.step()
                 total += loss.detach() * len(batch)
                 bar.update(len(batch))
                 if step % 20 == 0 and not bar.disable:  # reading the loss syncs the device: not every step
