@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import platform
+import resource
 
 import pytest
 import torch
@@ -14,7 +16,7 @@ from zoo_core.errors import ZooError
 from zoo_core.hparams import resolve_hparams
 from zoo_core.specs import ModelSpec
 from zoo_core.testing import registered
-from zoo_core.training import fit, loss_fn, make_schedule
+from zoo_core.training import fit, keep_freed_memory, loss_fn, make_schedule
 
 
 def test_auto_device_prefers_cuda_then_mps(monkeypatch):
@@ -90,6 +92,17 @@ def test_an_unknown_schedule_is_refused_before_training():
     assert resolve_hparams(spec, {"schedule": "onecycle"})["schedule"] == "onecycle"
     with pytest.raises(ZooError, match="schedule must be one of constant, onecycle, got 'cosine'"):
         resolve_hparams(spec, {"schedule": "cosine"})
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc allocator setting")
+def test_training_keeps_freed_activations_instead_of_faulting_them_in_again():
+    assert keep_freed_memory()
+    for _ in range(3):  # the first blocks of this size come from the kernel
+        torch.ones(1 << 20).sum()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(20):  # 4 MB each, as large as a big batch's activations
+        torch.ones(1 << 20).sum()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 100  # not 20 x 1,024 pages
 
 
 def test_progress_bar_shows_epoch_loss_and_throughput(monkeypatch):

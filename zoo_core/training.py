@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import platform
+from functools import cache
 from typing import Any, Callable
 
 import torch
@@ -24,6 +27,26 @@ class Diverged(FloatingPointError):
 def check_finite(total: torch.Tensor, epoch: int, step: int) -> None:
     if not bool(torch.isfinite(total)):
         raise Diverged(f"training diverged: the loss became {total.item()} in epoch {epoch} (step {step})")
+
+
+# glibc's mallopt parameters (malloc.h), and the largest mmap threshold it accepts on 64-bit.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+MMAP_THRESHOLD_MAX = 32 * 1024 * 1024
+
+
+@cache
+def keep_freed_memory() -> bool:
+    """Let glibc reuse freed blocks up to 32 MB instead of handing them back to the kernel.
+
+    By default each training step's activations (a megabyte or more each) are mmap'ed or trimmed
+    off the heap when freed, so the next step page-faults them in again: over a thousand faults
+    per LeNet-5 step, a fifth of its time on CPU. The process keeps its peak memory instead, which
+    training reaches anyway. Returns whether the setting took (glibc only; elsewhere a no-op).
+    """
+    if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return False
+    libc = ctypes.CDLL(None)
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_MAX) and libc.mallopt(M_TRIM_THRESHOLD, 2**30))
 
 
 def loss_fn(task: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
@@ -76,6 +99,7 @@ def fit(
     seeded with ``seed``, so the order of batches is reproducible. With ``schedule="onecycle"``
     ``lr`` is the peak learning rate of a one-cycle schedule spanning all ``epochs``.
     """
+    keep_freed_memory()
     criterion = loss_fn(task)
     opt = make_optimizer(model, optimizer, lr, weight_decay)
     n = len(train)
