@@ -169,7 +169,7 @@ def bench_epoch(splits: Any, data_dir: Any, epochs: int, seed: int, threads: int
             ratio=ratio,
             goal=">= 5x, accuracy no more than 0.5 points below the lesson's",
             met=ratio >= 5 and zoo_acc >= lesson_acc - 0.005,
-            note=f"accuracy after {epochs} epochs (seed {seed}): zoo {zoo_acc:.2%}, lesson {lesson_acc:.2%}",
+            note=f"accuracy after {epochs} epoch(s), seed {seed}: zoo {zoo_acc:.2%}, lesson {lesson_acc:.2%}",
         )
     )
 
