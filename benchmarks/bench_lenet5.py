@@ -112,6 +112,7 @@ def lesson_worker(connection: Any, data_dir: Any, seed: int, threads: int) -> No
     torch.manual_seed(seed)
     model = LessonLeNet5()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    connection.send("ready")
     while (request := connection.recv()) != "stop":
         if request == "accuracy":
             connection.send(lesson_accuracy(model, test_loader))
@@ -132,6 +133,7 @@ def bench_epoch(splits: Any, data_dir: Any, epochs: int, seed: int, threads: int
     connection, child_end = context.Pipe()
     worker = context.Process(target=lesson_worker, args=(child_end, data_dir, seed, threads))
     worker.start()
+    connection.recv()  # its start-up must not overlap the zoo's first epoch
     torch.manual_seed(seed)
     zoo_model = spec.build(get_registry().dataset(DATASET).spec)
     times: dict[str, list[float]] = {"zoo": [], "lesson": []}
