@@ -59,7 +59,7 @@ def zoo_models() -> list[ModelSpec]:
             # A one-cycle schedule tolerates a 10x higher peak rate than the lesson's constant
             # one; batches of 128 cost less per image on CPU than batches of 64.
             defaults={
-                "epochs": 4,
+                "epochs": 6,
                 "batch_size": 128,
                 "lr": 1e-2,
                 "optimizer": "adam",
