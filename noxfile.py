@@ -51,11 +51,20 @@ def plugin(session: nox.Session, name: str) -> None:
 
 
 @nox.session(default=False)
-def benchmarks(session: nox.Session) -> None:
-    """Time the zoo's implementations against their references side by side and print the ratios."""
+def bench(session: nox.Session) -> None:
+    """Time each figure of the benchmark issue side by side and write benchmarks/RESULTS.md."""
     install_zoo(session, *PLUGINS)
+    results = Path(session.create_tmp()).resolve() / "bench-results.jsonl"
+    results.unlink(missing_ok=True)  # the table must hold this run's rows only
+    failed = []
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
-        session.run("python", str(script), *session.posargs)
+        try:
+            session.run("python", str(script), *session.posargs, env={"ZOO_BENCH_RESULTS": str(results)})
+        except nox.command.CommandFailed:
+            failed.append(script.name)  # its rows show as missing; the others still get reported
+    session.run("python", str(ROOT / "benchmarks" / "report.py"), str(results))
+    if failed:
+        session.error(f"failed: {', '.join(failed)}")
 
 
 @nox.session(default=False)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import platform
+import resource
 from pathlib import Path
 
 import pytest
@@ -12,8 +14,10 @@ from zoo_core import hookimpl
 from zoo_core.data import Split
 from zoo_core.devices import resolve_device
 from zoo_core.errors import ZooError
+from zoo_core.hparams import resolve_hparams
+from zoo_core.specs import ModelSpec
 from zoo_core.testing import registered
-from zoo_core.training import fit, loss_fn
+from zoo_core.training import fit, keep_freed_memory, loss_fn, make_schedule
 
 
 def test_auto_device_prefers_cuda_then_mps(monkeypatch):
@@ -52,6 +56,54 @@ def test_fit_learns_and_is_reproducible(capsys):
     assert history_a[-1] < history_a[0] / 100
     assert torch.equal(model_a.weight, model_b.weight)
     assert capsys.readouterr().err == ""  # no progress bar when stderr is not a terminal
+
+
+def test_onecycle_warms_up_to_lr_then_anneals_far_below_it():
+    opt = torch.optim.Adam(torch.nn.Linear(2, 1).parameters(), lr=0.01)
+    scheduler = make_schedule(opt, "onecycle", 0.01, total_steps=100)
+    lrs = []
+    for _ in range(100):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        scheduler.step()
+    peak = lrs.index(max(lrs))
+    assert lrs[0] < 0.001 and max(lrs) == pytest.approx(0.01) and 10 < peak < 50
+    assert lrs[-1] < 1e-5
+    assert make_schedule(opt, "constant", 0.01, total_steps=100) is None
+
+
+def test_fit_with_onecycle_learns_and_is_reproducible():
+    x = torch.randn(256, 3, generator=torch.Generator().manual_seed(0))
+    y = x @ torch.tensor([1.0, -2.0, 0.5])
+
+    def train_once():
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 1)
+        return fit(
+            model, Split(x, y), task="forecasting", epochs=10, batch_size=32, lr=0.1, schedule="onecycle"
+        )
+
+    history = train_once()
+    assert history == train_once()
+    assert history[-1] < history[0] / 100
+
+
+def test_an_unknown_schedule_is_refused_before_training():
+    spec = ModelSpec(name="toy", task="classification", factory="x:y", summary="", reference="")
+    assert resolve_hparams(spec, {"schedule": "onecycle"})["schedule"] == "onecycle"
+    with pytest.raises(ZooError, match="schedule must be one of constant, onecycle, got 'cosine'"):
+        resolve_hparams(spec, {"schedule": "cosine"})
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc allocator setting")
+def test_training_keeps_freed_activations_instead_of_faulting_them_in_again():
+    assert keep_freed_memory()
+    for _ in range(3):  # the first blocks of this size come from the kernel
+        torch.ones(1 << 20).sum()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(20):  # 4 MB each, as large as a big batch's activations
+        torch.ones(1 << 20).sum()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before < 100  # not 20 x 1,024 pages
 
 
 def test_progress_bar_shows_epoch_loss_and_throughput(monkeypatch):

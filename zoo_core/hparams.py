@@ -15,8 +15,11 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "lr": 1e-3,
     "weight_decay": 0.0,
     "optimizer": "adam",
+    # "onecycle" warms the learning rate up to ``lr`` and anneals it to near zero over the run.
+    "schedule": "constant",
 }
 OPTIMIZERS = ("adam", "adamw", "sgd")
+SCHEDULES = ("constant", "onecycle")
 POSITIVE = ("epochs", "batch_size", "lr")
 TRAINER_BOUNDS: dict[str, tuple[float | None, float | None]] = {"weight_decay": (0.0, None)}
 
@@ -74,7 +77,8 @@ def resolve_hparams(
         if key in hparams and not hparams[key] > 0:
             raise ZooError(f"{key} must be positive, got {hparams[key]}")
     check_bounds(model, hparams)
-    choices = {**({"optimizer": OPTIMIZERS} if model.gradient else {}), **model.choices}
+    trainer_choices = {"optimizer": OPTIMIZERS, "schedule": SCHEDULES} if model.gradient else {}
+    choices = {**trainer_choices, **model.choices}
     for key, allowed in choices.items():
         if hparams.get(key) not in allowed:
             raise ZooError(f"{key} must be one of {', '.join(allowed)}, got {hparams.get(key)!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from zoo_lenet5 import zoo_datasets
-from zoo_lenet5.model import LeNet5, build_lenet5
+from zoo_lenet5.model import LeNet5, avg_pool_2x2, build_lenet5
 
 from zoo_core import DatasetSpec
 
@@ -51,3 +51,10 @@ def test_lenet5_rejects_28x28_instead_of_regrouping_the_batch() -> None:
     # With the lesson's view(-1, 400), 25 MNIST-sized images would silently become 16 rows.
     with pytest.raises(RuntimeError):
         LeNet5()(torch.randn(25, 1, 28, 28))
+
+
+@pytest.mark.parametrize("shape", [(3, 6, 28, 28), (2, 16, 10, 10), (2, 6, 29, 27)])
+def test_avg_pool_2x2_matches_torch_forward_and_backward(shape) -> None:
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(avg_pool_2x2(x), torch.nn.functional.avg_pool2d(x, 2))
+    assert torch.autograd.gradcheck(avg_pool_2x2, (x,))

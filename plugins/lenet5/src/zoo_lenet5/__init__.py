@@ -21,6 +21,7 @@ FASHION_NAMES = (
     "Bag",
     "Ankle boot",
 )
+REFERENCE = "LeCun et al. 1998, Gradient-based learning applied to document recognition"
 # MNIST and Fashion-MNIST come in the same IDX format, sizes and (online) way of getting them.
 IDX_DATASET = {
     "task": "classification",
@@ -33,14 +34,14 @@ IDX_DATASET = {
 
 @hookimpl
 def zoo_models() -> list[ModelSpec]:
-    """LeNet-5, trained with the lesson's recipe."""
+    """LeNet-5 with the lesson's recipe, and the same network with a recipe that trains faster."""
     return [
         ModelSpec(
             name="lenet5",
             task="classification",
             factory="zoo_lenet5.model:build_lenet5",
             summary="LeNet-5: two 5x5 convolutions with average pooling, then 120-84-classes dense layers",
-            reference="LeCun et al. 1998, Gradient-based learning applied to document recognition",
+            reference=REFERENCE,
             # The lesson's recipe, pinned so the README's numbers stay reproducible.
             defaults={"epochs": 5, "batch_size": 64, "lr": 1e-3, "optimizer": "adam"},
             # digits has 21 batches per epoch against MNIST's 938: 5 epochs are too few steps (~94%).
@@ -48,7 +49,27 @@ def zoo_models() -> list[ModelSpec]:
             default_dataset="mnist",
             fallback_dataset="digits",
             input_shape=SHAPE,
-        )
+        ),
+        ModelSpec(
+            name="lenet5-fast",
+            task="classification",
+            factory="zoo_lenet5.model:build_lenet5",
+            summary="LeNet-5 with a faster recipe: batch 128, one-cycle schedule peaking at lr 0.01",
+            reference=REFERENCE,
+            # A one-cycle schedule tolerates a 10x higher peak rate than the lesson's constant
+            # one; batches of 128 cost less per image on CPU than batches of 64.
+            defaults={
+                "epochs": 6,
+                "batch_size": 128,
+                "lr": 1e-2,
+                "optimizer": "adam",
+                "schedule": "onecycle",
+            },
+            dataset_defaults={"digits": {"epochs": 30}},
+            default_dataset="mnist",
+            fallback_dataset="digits",
+            input_shape=SHAPE,
+        ),
     ]
 
 
