@@ -24,6 +24,7 @@ def test_a_row_records_what_a_rerun_needs(home, env):
             "hidden": 8,
             "lr": 0.05,
             "optimizer": "adam",
+            "schedule": "constant",
             "weight_decay": 0.0,
         }
     )
