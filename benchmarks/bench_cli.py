@@ -7,13 +7,12 @@ PYTHONDONTWRITEBYTECODE cleared so the caches get written); repeats alternate be
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
 
-from timing import Row, emit, interleaved_medians
+from timing import Row, emit, interleaved_medians, options
 
 GOAL = 0.3
 
@@ -23,9 +22,8 @@ def command(args: list[str], env: dict[str, str]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
-    args = parser.parse_args()
+    # --threads does not apply: both sides are fresh processes with their libraries' defaults.
+    args = options(__doc__.splitlines()[0], repeats=5).parse_args()
     zoo = shutil.which("zoo", path=os.path.dirname(sys.executable)) or "zoo"
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
     runs = {
@@ -35,7 +33,7 @@ def main() -> None:
     for run in runs.values():
         run()  # writes and warms the bytecode caches
     # Start-up times are short and the machine noisy: a few more repeats cost little.
-    seconds, _ = interleaved_medians(runs, max(args.repeats, 5))
+    seconds, _ = interleaved_medians(runs, args.repeats)
     ratio = seconds["zoo"] / seconds["torch"]
     emit(
         Row(

@@ -12,13 +12,12 @@ is forward + ``backward()`` of the sum of the final state. Needs every plugin in
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
-from timing import Row, emit, interleaved_medians, pin_threads
+from timing import Row, emit, interleaved_medians, options, pin_threads
 from torch import nn
 
 from zoo_core import ZooError
@@ -126,9 +125,7 @@ def bench_my_gru(repeats: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=30)
-    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser = options(__doc__.splitlines()[0], repeats=30)
     args = parser.parse_args()
     pin_threads(args.threads)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores")

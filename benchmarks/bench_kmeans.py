@@ -14,13 +14,10 @@ in the same run.
 
 from __future__ import annotations
 
-import argparse
-import os
-
 import numpy as np
 import torch
 from sklearn.cluster import KMeans as SkKMeans
-from timing import Row, emit, interleaved_medians, pin_threads
+from timing import Row, emit, interleaved_medians, options, pin_threads
 from zoo_kmeans.model import lloyd
 
 POINTS, DIMS, CLUSTERS, ITERATIONS = 200_000, 16, 16, 30
@@ -35,10 +32,7 @@ def make_data() -> np.ndarray:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="for both sides (all cores)")
-    args = parser.parse_args()
+    args = options(__doc__.splitlines()[0], repeats=7).parse_args()
     pin_threads(args.threads)
     x = make_data()
     tensor = torch.from_numpy(x)

@@ -9,14 +9,11 @@ The zoo's KNN runs with the chunk size ``zoo run knn`` uses by default.
 
 from __future__ import annotations
 
-import argparse
-import os
-
 import numpy as np
 import torch
 import zoo_knn
 from sklearn.neighbors import KNeighborsClassifier
-from timing import Row, emit, interleaved_medians, pin_threads
+from timing import Row, emit, interleaved_medians, options, pin_threads
 from zoo_knn.model import KNNClassifier
 
 TRAIN, QUERIES, DIMS, K, CLASSES = 50_000, 5_000, 30, 5, 10
@@ -43,10 +40,7 @@ def default_chunk_size() -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="for both sides (all cores)")
-    args = parser.parse_args()
+    args = options(__doc__.splitlines()[0], repeats=7).parse_args()
     pin_threads(args.threads)
     x_train, y_train, x_query, _ = make_data(TRAIN, QUERIES, DIMS)
     chunk_size = default_chunk_size()

@@ -19,7 +19,6 @@ is better).
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -27,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 from bench_knn import DIMS, QUERIES, TRAIN, default_chunk_size
-from timing import Row, emit
+from timing import Row, emit, options
 
 DATASET = "knn-bench-blobs"
 PLUGIN = f'''"""Benchmark-only zoo plugin: row 3's Gaussian blobs as the dataset {DATASET!r}."""
@@ -99,9 +98,8 @@ def peak_rss(command: list[str], env: dict[str, str]) -> tuple[int, str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="torch threads in the runs")
-    args = parser.parse_args()
+    # Peak memory does not vary from run to run like time does: one run of each side, --repeats ignored.
+    args = options(__doc__.splitlines()[0], repeats=1).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         site, home = Path(tmp) / "site", Path(tmp) / "home"
         site.mkdir()

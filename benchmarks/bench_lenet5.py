@@ -14,16 +14,14 @@ Run from the repository with zoo-lenet5 installed: ``python benchmarks/bench_len
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
-import os
 import statistics
 import time
 from typing import Any
 
 import torch
 import torch.nn.functional as F
-from timing import Row, emit, pin_threads
+from timing import Row, emit, options, pin_threads
 from torch import nn
 
 from zoo_core import home
@@ -244,9 +242,8 @@ def bench_time_to_target(splits: Any, cap: int, seeds: list[int]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3, help="epochs timed (row 1), seeds (row 2)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="threads (default: all cores)")
+    # --repeats: epochs timed in row 1, seeds in row 2.
+    parser = options(__doc__.splitlines()[0], repeats=3)
     parser.add_argument("--cap", type=int, default=20, help="most epochs for the lesson recipe in row 2")
     args = parser.parse_args()
     pin_threads(args.threads)

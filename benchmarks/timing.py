@@ -7,12 +7,21 @@ JSON-lines file; ``report.py`` turns the collected rows into ``benchmarks/RESULT
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
 import time
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
+
+
+def options(description: str, repeats: int) -> argparse.ArgumentParser:
+    """The options every script takes, so `nox -s bench -- --repeats N --threads T` reaches them all."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=repeats, help=f"repeats per side (default {repeats})")
+    parser.add_argument("--threads", type=int, default=os.cpu_count(), help="both sides (default: all cores)")
+    return parser
 
 
 def pin_threads(threads: int) -> None:
