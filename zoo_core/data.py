@@ -41,6 +41,13 @@ class Splits:
     test: Split
 
 
+def target_dtype(task: str) -> torch.dtype:
+    """Forecasting targets are float32 values; classification and clustering targets int64 labels."""
+    import torch
+
+    return torch.float32 if task == "forecasting" else torch.int64
+
+
 def split_problems(spec: Any, splits: Any, *, sizes: bool = False) -> list[str]:
     """What is wrong with ``splits`` given the dataset ``spec`` that promised them; empty if nothing.
 
@@ -52,7 +59,7 @@ def split_problems(spec: Any, splits: Any, *, sizes: bool = False) -> list[str]:
     if not isinstance(splits, Splits):
         return [f"the loader returned {type(splits).__name__}, not zoo_core.data.Splits"]
     problems: list[str] = []
-    target_dtypes = (torch.float32,) if spec.task == "forecasting" else (torch.int64,)
+    targets = target_dtype(spec.task)
     for part, declared in (("train", spec.train_size), ("test", spec.test_size)):
         split = getattr(splits, part)
         if not isinstance(split.x, torch.Tensor) or not isinstance(split.y, torch.Tensor):
@@ -64,8 +71,8 @@ def split_problems(spec: Any, splits: Any, *, sizes: bool = False) -> list[str]:
             problems.append(f"{part} inputs are shaped {tuple(x.shape)}, not (N, {shape}) as declared")
         if x.dtype != torch.float32:
             problems.append(f"{part} inputs are {x.dtype}, not torch.float32")
-        if y.dtype not in target_dtypes:
-            problems.append(f"{part} targets are {y.dtype}, not {target_dtypes[0]} for {spec.task}")
+        if y.dtype != targets:
+            problems.append(f"{part} targets are {y.dtype}, not {targets} for {spec.task}")
         if y.ndim != 1 or len(y) != len(x):
             problems.append(f"{part} targets are shaped {tuple(y.shape)}, not ({len(x)},) like its inputs")
         if sizes and len(x) != declared:
@@ -94,10 +101,10 @@ def from_numpy(
     """Wrap NumPy arrays as float32 inputs and task-typed targets."""
     import torch
 
-    target_dtype = torch.float32 if task == "forecasting" else torch.int64
+    targets = target_dtype(task)
 
     def split(x: np.ndarray, y: np.ndarray) -> Split:
-        return Split(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=target_dtype))
+        return Split(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=targets))
 
     return Splits(split(x_train, y_train), split(x_test, y_test))
 
