@@ -222,11 +222,8 @@ def _execute(
     num_params = 0
     try:
         hook.zoo_run_started(config=config)
-        seed_everything(config.seed)
-        trainer, model_hparams = split_trainer(plan.hparams)
-        model = plan.model.spec.build(plan.dataset.spec, **model_hparams)
         train, test = splits.train.to(config.device), splits.test.to(config.device)
-        predictions, history = fit_predict(model, plan.model.spec, config, trainer, train, test, progress)
+        model, predictions, history = build_and_fit(plan, config, train, test, progress)
         num_params = count_parameters(model)  # after fitting: an estimator's state exists only then
         targets, inputs = test.y.cpu().numpy(), test.x.reshape(len(test), -1).cpu().numpy()
         metrics = {
@@ -271,7 +268,21 @@ def _execute(
     return result
 
 
-def fit_predict(
+def build_and_fit(
+    plan: Plan, config: RunConfig, train: Any, test: Any, progress: bool
+) -> tuple[Any, Any, list[float]]:
+    """Seed, build the model, fit it and predict the test inputs: (model, predictions, loss history).
+
+    The one way a model is made and fitted, for `zoo run` and for the conformance kit's tiny runs.
+    """
+    seed_everything(config.seed)
+    trainer, model_hparams = split_trainer(plan.hparams)
+    model = plan.model.spec.build(plan.dataset.spec, **model_hparams)
+    predictions, history = _fit_predict(model, plan.model.spec, config, trainer, train, test, progress)
+    return model, predictions, history
+
+
+def _fit_predict(
     model: Any,
     spec: ModelSpec,
     config: RunConfig,
@@ -280,10 +291,7 @@ def fit_predict(
     test: Any,
     progress: bool,
 ) -> tuple[Any, list[float]]:
-    """Train or fit ``model`` and predict the test inputs: (predictions as NumPy, loss history).
-
-    The one way a model is fitted, for `zoo run` and for the conformance kit's tiny runs alike.
-    """
+    """Train or fit ``model`` and predict the test inputs: (predictions as NumPy, loss history)."""
     import torch
 
     from . import training

@@ -490,9 +490,8 @@ class _Kit:
             return self.runs[name]
         import torch
 
-        from .hparams import split_trainer
         from .plugins import load_plugins
-        from .runner import fit_predict, seed_everything
+        from .runner import build_and_fit
         from .runs import RunConfig
 
         plan, splits = self._prepare(name)
@@ -503,12 +502,7 @@ class _Kit:
                 f"kit-{name}", name, dataset.name, spec.task, SEED, "cpu", dict(plan.hparams),
                 Path(tmp) / "run", info.name, info.version,
             )  # fmt: skip
-            seed_everything(SEED)
-            trainer, model_hparams = split_trainer(plan.hparams)
-            model = spec.build(dataset, **model_hparams)
-            predictions, history = fit_predict(
-                model, spec, config, trainer, splits.train, splits.test, progress=False
-            )
+            model, predictions, history = build_and_fit(plan, config, splits.train, splits.test, False)
         state = {
             key: value.detach().clone() if isinstance(value, torch.Tensor) else value
             for key, value in model.state_dict().items()
