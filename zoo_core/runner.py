@@ -231,7 +231,6 @@ def _execute(
         }
         _write_artefacts(folder, config, plan, history, metrics, splits, targets, predictions, inputs)
         save_weights(model.state_dict(), folder / WEIGHTS)
-        status, error = "ok", ""
     except ZooError:
         shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
         raise
@@ -257,11 +256,10 @@ def _execute(
         config.run_id,
         config.model,
         config.dataset,
-        status,
+        "ok",
         metrics,
         time.perf_counter() - started,
         num_params,
-        error,
         run_dir=str(folder),
     )
     _finish(store, config, provenance, result, started_at)
