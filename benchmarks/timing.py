@@ -11,7 +11,11 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
@@ -36,6 +40,26 @@ def pin_threads(threads: int) -> None:
 
 
 _limits: Any = None
+
+# What the benchmark issue calls a busy machine: one other process spinning on one core.
+BUSY_LOOP = "while True: pass"
+
+
+@contextmanager
+def busy_core() -> Iterator[None]:
+    """Run one CPU-bound process (``python -c 'while True: pass'``) for the duration of the block.
+
+    The spinner is killed on exit, and it dies by itself after ten minutes if this process is
+    killed first, so no benchmark leaves a core busy behind it.
+    """
+    code = f"import signal; signal.alarm(600)\n{BUSY_LOOP}"
+    spinner = subprocess.Popen([sys.executable, "-c", code])
+    try:
+        time.sleep(0.5)  # let the scheduler see it as a running process before timing starts
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
 
 
 def interleaved_medians(
