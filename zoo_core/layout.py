@@ -1,0 +1,66 @@
+"""Where the zoo keeps things: the home folder, and the files of one run's folder.
+
+::
+
+    <home>/results.sqlite       the results database (store.py)
+    <home>/data/                dataset files (or $ZOO_DATA)
+    <home>/runs/<run id>/       one folder per run: config.json, metrics.json, weights.pt,
+                                plots, error.txt for a failed run, and INCOMPLETE until
+                                the run's row is recorded
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import environment
+
+DATABASE = "results.sqlite"
+# In a run folder: present until the run's row is recorded, so a killed run is easy to tell apart.
+INCOMPLETE = "INCOMPLETE"
+CONFIG = "config.json"
+METRICS = "metrics.json"
+WEIGHTS = "weights.pt"
+ERROR = "error.txt"
+
+
+def zoo_home(override: str | os.PathLike[str] | None = None) -> Path:
+    """``--home``, else ``ZOO_HOME``, else the per-user data folder."""
+    if override:
+        return Path(override).expanduser()
+    from_environment = environment.home()
+    if from_environment is not None:
+        return from_environment
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("zoo", appauthor=False))
+
+
+def data_dir(home: Path) -> Path:
+    """Dataset files: ``ZOO_DATA`` if set, else ``<home>/data``."""
+    return environment.data() or home / "data"
+
+
+def runs_dir(home: Path) -> Path:
+    return home / "runs"
+
+
+def database_path(home: Path) -> Path:
+    return home / DATABASE
+
+
+def run_folders(home: Path, prefix: str = "") -> list[Path]:
+    """The run folders whose name starts with ``prefix``, matched literally (never as a pattern)."""
+    try:
+        entries = list(os.scandir(runs_dir(home)))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(
+        Path(e.path) for e in entries if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False)
+    )
+
+
+def incomplete_runs(home: Path, prefix: str = "") -> list[Path]:
+    """Run folders (starting with ``prefix``) still marked INCOMPLETE: interrupted, killed or running."""
+    return [folder for folder in run_folders(home, prefix) if (folder / INCOMPLETE).exists()]
