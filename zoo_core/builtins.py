@@ -6,20 +6,19 @@ from .hookspecs import hookimpl
 from .specs import MetricSpec, ModelSpec
 
 
+def _metric(name: str, task: str, higher_is_better: bool, summary: str) -> MetricSpec:
+    fn = f"zoo_core.metrics:{name}"
+    return MetricSpec(name=name, task=task, fn=fn, higher_is_better=higher_is_better, summary=summary)
+
+
 @hookimpl
 def zoo_metrics() -> list[MetricSpec]:
     return [
-        MetricSpec(
-            "accuracy",
-            "classification",
-            "zoo_core.metrics:accuracy",
-            True,
-            "fraction of test samples classified correctly",
-        ),
-        MetricSpec("f1", "classification", "zoo_core.metrics:f1", True, "macro-averaged F1 score"),
-        MetricSpec("mse", "forecasting", "zoo_core.metrics:mse", False, "mean squared error"),
-        MetricSpec("rmse", "forecasting", "zoo_core.metrics:rmse", False, "root mean squared error"),
-        MetricSpec("mae", "forecasting", "zoo_core.metrics:mae", False, "mean absolute error"),
+        _metric("accuracy", "classification", True, "fraction of test samples classified correctly"),
+        _metric("f1", "classification", True, "macro-averaged F1 score"),
+        _metric("mse", "forecasting", False, "mean squared error"),
+        _metric("rmse", "forecasting", False, "root mean squared error"),
+        _metric("mae", "forecasting", False, "mean absolute error"),
     ]
 
 
@@ -27,20 +26,20 @@ def zoo_metrics() -> list[MetricSpec]:
 def zoo_models() -> list[ModelSpec]:
     return [
         ModelSpec(
-            "majority-class",
-            "classification",
-            "zoo_core.baselines:MajorityClass",
-            "predicts the most frequent training label",
-            "naive baseline",
+            name="majority-class",
+            task="classification",
+            factory="zoo_core.baselines:MajorityClass",
+            summary="predicts the most frequent training label",
+            reference="naive baseline",
             gradient=False,
             baseline=True,
         ),
         ModelSpec(
-            "last-value",
-            "forecasting",
-            "zoo_core.baselines:LastValue",
-            "forecasts that the next value equals the last one in the window",
-            "naive (persistence) baseline",
+            name="last-value",
+            task="forecasting",
+            factory="zoo_core.baselines:LastValue",
+            summary="forecasts that the next value equals the last one in the window",
+            reference="naive (persistence) baseline",
             input_shape=(None, None),
             gradient=False,
             baseline=True,

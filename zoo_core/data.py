@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import environment
+
 if TYPE_CHECKING:
     import numpy as np
     import torch
@@ -90,9 +92,7 @@ def split_problems(spec: Any, splits: Any, *, sizes: bool = False) -> list[str]:
 
 def offline() -> bool:
     """True when ``ZOO_OFFLINE`` is set: loaders must not try to download anything."""
-    import os
-
-    return os.environ.get("ZOO_OFFLINE", "") not in ("", "0")
+    return environment.offline()
 
 
 def from_numpy(

@@ -8,7 +8,7 @@ fails when a hook breaks the template or has no test.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 import pluggy
 
@@ -25,8 +25,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def zoo_models() -> Iterable[ModelSpec]:
     """Contribute models to the zoo.
 
-    :return: The :class:`zoo_core.ModelSpec` records this plugin offers; names must be
-        unique across all plugins.
+    :return: The :class:`zoo_core.ModelSpec` records this plugin offers. Each is checked
+        (:meth:`zoo_core.ModelSpec.problems`) and one with problems is refused with a
+        warning while the others load. A name that two plugins register is withdrawn from
+        both, with a warning naming both distributions (``ZOO_STRICT_PLUGINS=1``: an error).
 
     Use in plugins:
         Called once per process, the first time any command needs the registry. Return
@@ -39,8 +41,8 @@ def zoo_models() -> Iterable[ModelSpec]:
 def zoo_datasets() -> Iterable[DatasetSpec]:
     """Contribute datasets to the zoo.
 
-    :return: The :class:`zoo_core.DatasetSpec` records this plugin offers; names must be
-        unique across all plugins. Any model of the same task may run on them.
+    :return: The :class:`zoo_core.DatasetSpec` records this plugin offers, checked and
+        de-duplicated like :func:`zoo_models`. Any model of the same task may run on them.
 
     Use in plugins:
         Called once per process, like :func:`zoo_models`. Do not read or download data
@@ -52,8 +54,10 @@ def zoo_datasets() -> Iterable[DatasetSpec]:
 def zoo_metrics() -> Iterable[MetricSpec]:
     """Contribute metrics (evaluators) to the zoo.
 
-    :return: The :class:`zoo_core.MetricSpec` records this plugin offers; every run is
-        scored with every metric of its task.
+    :return: The :class:`zoo_core.MetricSpec` records this plugin offers, checked and
+        de-duplicated like :func:`zoo_models`; every run is scored with every metric of its
+        task. A metric that raises on a run is recorded as failed for that run (a warning
+        names it and its plugin) and the run keeps its other metrics and its weights.
 
     Use in plugins:
         Called once per process, like :func:`zoo_models`. Register only metrics that are
@@ -66,30 +70,34 @@ def zoo_run_started(config: RunConfig) -> None:
     """Observe a run that is about to train.
 
     :param config: The resolved run: model, dataset (after any fallback), seed, device,
-        hyperparameters and the run folder that will hold its files.
+        threads, the model's hyperparameters and the trainer's settings, and the run folder
+        that will hold its files. It is read-only.
     :return: Nothing; return values are ignored.
 
     Use in plugins:
         Fires once per run, after all input has been validated and the data loaded,
         just before the model is built. Use it to open a log or an experiment tracker.
-        Do not change the config (it is frozen) and do not raise: an exception here
-        fails the run.
+        :func:`zoo_run_finished` always follows for the same run, whatever happens in
+        between. An exception here does not fail the run: it is reported once per run,
+        naming your plugin and this hook, and recorded with the run as a warning.
     """
 
 
 @hookspec
-def zoo_epoch_finished(config: RunConfig, epoch: int, loss: float) -> None:
+def zoo_epoch_finished(config: RunConfig, epoch: int, loss: float, validation: Mapping[str, float]) -> None:
     """Observe the end of one training epoch of a gradient-trained model.
 
     :param config: The run being trained.
     :param epoch: The epoch that just finished, counting from 1.
     :param loss: The mean training loss over that epoch.
+    :param validation: The task's metrics on the validation split after this epoch; empty
+        when the run holds out no validation data.
     :return: Nothing; return values are ignored.
 
     Use in plugins:
         Fires inside the training loop, so keep it cheap: append to a file or a list,
         do not evaluate the model here. Estimators (KNN, K-Means) have no epochs and
-        never fire it.
+        never fire it. An exception here is reported once per run and the run goes on.
     """
 
 
@@ -98,12 +106,15 @@ def zoo_run_finished(config: RunConfig, result: RunResult) -> None:
     """Observe a run that has ended, successfully or not.
 
     :param config: The run that ended.
-    :param result: Its outcome: ``status`` is ``"ok"`` or ``"failed"``; ``metrics``,
-        ``duration_s`` and ``error`` say the rest. The row is already in the store.
+    :param result: Its outcome. ``status`` is ``"ok"`` or ``"failed"`` for a recorded run
+        (its row is already in the store), ``"refused"`` for bad input found after the run
+        started, or ``"interrupted"``; those two leave no row. ``metrics``, ``duration_s``,
+        ``error`` and ``warnings`` say the rest. It is read-only.
     :return: Nothing; return values are ignored.
 
     Use in plugins:
-        Fires once per run, after the run folder and the results row are written. This
-        is the place for loggers and notifications. An exception here is reported but
-        does not undo the recorded run.
+        Fires once per run that fired :func:`zoo_run_started`, after the run folder and
+        the results row are written. This is the place for loggers and notifications. An
+        exception here is reported once per run, naming your plugin and this hook; it
+        never undoes or changes the recorded run.
     """

@@ -29,7 +29,8 @@ def zoo_models() -> list[ModelSpec]:
                 "state; convention=lesson|torch picks the gate equations."
             ),
             reference=LESSON,
-            defaults={"hidden_size": 16, "convention": "lesson", **TRAINING},
+            defaults={"hidden_size": 16, "convention": "lesson"},
+            trainer=TRAINING,
             choices={"convention": ("lesson", "torch")},
             bounds={"hidden_size": (1, None)},
             default_dataset="noisy-sine",

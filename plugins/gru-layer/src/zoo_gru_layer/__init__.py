@@ -23,7 +23,8 @@ def zoo_models() -> list[ModelSpec]:
             reference=LESSON,
             # The lesson's 20 full-batch steps at lr 1e-3 leave the model near chance on waveforms
             # (0.26-0.33); ten epochs of 16 mini-batches at lr 1e-2 reach 0.88 in about two seconds.
-            defaults={"hidden_size": 16, "epochs": 10, "lr": 1e-2},
+            defaults={"hidden_size": 16},
+            trainer={"epochs": 10, "lr": 1e-2},
             bounds={"hidden_size": (1, None)},
             default_dataset="waveforms",
             input_shape=(None, None),

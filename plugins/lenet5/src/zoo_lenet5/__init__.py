@@ -43,7 +43,7 @@ def zoo_models() -> list[ModelSpec]:
             summary="LeNet-5: two 5x5 convolutions with average pooling, then 120-84-classes dense layers",
             reference=REFERENCE,
             # The lesson's recipe, pinned so the README's numbers stay reproducible.
-            defaults={"epochs": 5, "batch_size": 64, "lr": 1e-3, "optimizer": "adam"},
+            trainer={"epochs": 5, "batch_size": 64, "lr": 1e-3, "optimizer": "adam"},
             # digits has 21 batches per epoch against MNIST's 938: 5 epochs are too few steps (~94%).
             dataset_defaults={"digits": {"epochs": 30}},
             default_dataset="mnist",
@@ -58,7 +58,7 @@ def zoo_models() -> list[ModelSpec]:
             reference=REFERENCE,
             # A one-cycle schedule tolerates a 10x higher peak rate than the lesson's constant
             # one; batches of 128 cost less per image on CPU than batches of 64.
-            defaults={
+            trainer={
                 "epochs": 6,
                 "batch_size": 128,
                 "lr": 1e-2,
