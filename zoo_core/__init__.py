@@ -6,18 +6,12 @@ data-split type, the run records hooks receive, and the errors a user can cause.
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from .data import Split, Splits
 from .errors import DataCorrupt, DataUnavailable, PluginError, UnknownName, ZooError
 from .hookspecs import hookimpl, hookspec
 from .runs import Estimator, RunConfig, RunResult
 from .specs import DatasetSpec, MetricSpec, ModelSpec
-
-try:
-    __version__ = version("zoo-core")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from .version import __version__
 
 __all__ = [
     "DataCorrupt",

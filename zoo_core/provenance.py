@@ -25,14 +25,14 @@ class Provenance:
     core_git_commit: str
 
 
-def collect(splits: Any, plugin_distribution: str) -> Provenance:
+def collect(splits: Any, plugin_distribution: str, threads: int) -> Provenance:
+    """The provenance of a run that uses ``splits`` and ``threads``, with the plugin's source commit."""
     import numpy
-    import torch
 
     return Provenance(
         numpy_version=numpy.__version__,
         python_version=platform.python_version(),
-        threads=torch.get_num_threads(),
+        threads=threads,
         dataset_fingerprint=fingerprint(splits),
         git_commit=git_commit(plugin_distribution),
         core_git_commit=git_commit("zoo-core"),

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from . import home as zoo_home_paths
+from . import layout
 from .errors import ZooError
-from .store import Store, metric_values
+from .store import Store
 
 # Compared between the stored run and the re-run; a difference explains a mismatch, it is not one.
 VERSIONS = ("zoo_version", "plugin_version", "torch_version", "numpy_version", "python_version")
@@ -39,7 +39,13 @@ class Reproduction:
 
     @property
     def matches(self) -> bool:
-        return bool(self.metrics) and all(check.matches for check in self.metrics)
+        """Every metric identical, and neither the data nor the weights known to differ."""
+        return (
+            bool(self.metrics)
+            and all(check.matches for check in self.metrics)
+            and self.same_data is not False
+            and self.same_weights is not False
+        )
 
 
 def reproduce(
@@ -54,35 +60,33 @@ def reproduce(
     The re-run reads data from ``home`` but records into a scratch folder (``keep``, or a
     temporary one that is removed), so it never adds a duplicate row to the leaderboard.
     """
-    import torch
+    from .planning import plan_run
+    from .runner import Context, Run
 
-    from .runner import run
-
-    stored = Store(zoo_home_paths.database_path(home)).find(run_id)
+    stored = Store(layout.database_path(home)).find(run_id)
     if stored["status"] != "ok":
         raise ZooError(f"run {stored['run_id']} {stored['status']}; there are no metrics to reproduce")
-    if stored["threads"]:
-        # Float sums split across threads round differently: use the run's own thread count.
-        torch.set_num_threads(stored["threads"])
     scratch = keep or Path(tempfile.mkdtemp(prefix="zoo-reproduce-"))
     try:
-        result = run(
-            stored["model"],
-            stored["dataset"],
-            seed=stored["seed"],
-            device=device or stored["device"],
-            overrides=stored["hparams"],
+        # Float sums split across threads round differently: use the run's own thread count.
+        context = Context.create(
             home=home,
             results=scratch,
+            device=device or stored["device"],
+            threads=stored["threads"] or None,
             notify=notify,
         )
-        [rerun] = Store(zoo_home_paths.database_path(scratch)).rows()
+        assert context.registry is not None
+        settings = {**stored["hparams"], **stored.get("trainer", {})}
+        plan = plan_run(context.registry, stored["model"], stored["dataset"], settings)
+        result = Run(plan, stored["seed"], context).execute()
+        [rerun] = Store(layout.database_path(scratch)).rows()
         same_weights = _same_weights(Path(stored["run_dir"]), Path(result.run_dir))
     finally:
         if keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
-    before = metric_values(stored)
-    after = {name: value for name, value in result.metrics.items() if value == value}  # as stored: no NaN
+    before = stored["metrics"]
+    after = rerun["metrics"]  # as stored: undefined scores are left out on both sides
     checks = [MetricCheck(n, before.get(n), after.get(n)) for n in sorted(set(before) | set(after))]
     changes = {k: (stored[k], rerun[k]) for k in VERSIONS if stored[k] and stored[k] != rerun[k]}
     fingerprint = stored["dataset_fingerprint"]
@@ -94,9 +98,8 @@ def _same_weights(stored_dir: Path, rerun_dir: Path) -> bool | None:
     import torch
 
     from .checkpoints import load_weights
-    from .runner import WEIGHTS
 
-    if not (stored_dir / WEIGHTS).exists():
+    if not (stored_dir / layout.WEIGHTS).exists():
         return None
-    before, after = load_weights(stored_dir / WEIGHTS), load_weights(rerun_dir / WEIGHTS)
+    before, after = load_weights(stored_dir / layout.WEIGHTS), load_weights(rerun_dir / layout.WEIGHTS)
     return before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)

@@ -1,156 +1,41 @@
-"""One run, the same for every model: resolve, load, fit, evaluate, record."""
+"""The run owner: one object carries a planned run from its plan to its record.
+
+:class:`Run` prepares (device, threads, data, config), trains (through ``fitting``, which fires
+nothing), scores, writes the run folder and records the row. It is the only place that fires
+the lifecycle hooks, through the :class:`~zoo_core.observers.Observers` it is handed:
+``zoo_run_started`` once the run is about to train, and ``zoo_run_finished`` after it ended,
+whatever the ending. An observer or a metric that raises costs a warning, never the result.
+"""
 
 from __future__ import annotations
 
 import json
-import random
 import secrets
 import shutil
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import __version__
-from . import home as zoo_home_paths
+from . import layout
 from .checkpoints import save_weights
-from .data import split_problems
 from .devices import resolve_device
-from .errors import DataUnavailable, PluginError, ZooError
-from .hparams import resolve_hparams, split_trainer
-from .plugins import load_plugins
+from .errors import Diverged, ZooError
+from .fitting import Fitted, count_parameters, fit_model
+from .loading import load_data
+from .observers import Observers
+from .planning import Plan
+from .plugins import LoadedPlugins, describe, load_plugins
 from .provenance import Provenance, collect
-from .registry import Entry, Registry, get_registry
-from .runs import Estimator, RunConfig, RunResult, finite_or_none
-from .specs import DatasetSpec, ModelSpec
+from .registry import Registry, get_registry
+from .runs import RunConfig, RunResult, finite_or_none
 from .store import RunRow, Store
+from .threads import choose_threads, using_threads
+from .version import __version__
 
 Notify = Callable[[str], None]
-# In a run folder: present until the run's row is recorded, so a killed run is easy to tell apart.
-INCOMPLETE = "INCOMPLETE"
-WEIGHTS = "weights.pt"
-
-
-def incompatibility(model: ModelSpec, dataset: DatasetSpec) -> str | None:
-    """Why ``model`` cannot run on ``dataset``, or None when it can."""
-    if model.task != dataset.task:
-        return f"{model.name} is a {model.task} model but {dataset.name} is a {dataset.task} dataset"
-    wanted = model.input_shape
-    if wanted is None:
-        return None
-    got = dataset.input_shape
-    if len(wanted) != len(got) or any(w is not None and w != g for w, g in zip(wanted, got, strict=True)):
-        shape = "×".join("*" if w is None else str(w) for w in wanted)
-        return f"{model.name} needs inputs shaped {shape} but {dataset.name} gives {'×'.join(map(str, got))}"
-    return None
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A validated request: which model on which dataset, with which settings."""
-
-    model: Entry[ModelSpec]
-    dataset: Entry[DatasetSpec]
-    hparams: Mapping[str, Any]
-    explicit_dataset: bool
-    overrides: Mapping[str, Any]
-
-
-def plan_run(
-    registry: Registry, model_name: str, dataset_name: str | None, overrides: Mapping[str, Any]
-) -> Plan:
-    """Check every user input before anything heavy happens."""
-    model = registry.model(model_name)
-    name = dataset_name or model.spec.default_dataset
-    if name is None:
-        choices = ", ".join(d.name for d in registry.datasets_for(model.spec.task)) or "none installed"
-        raise ZooError(
-            f"{model_name} has no default dataset; pass --dataset (for {model.spec.task}: {choices})"
-        )
-    if dataset_name is None and name not in registry.datasets:
-        raise ZooError(
-            f"{model_name}'s default dataset {name!r} is not installed; install the plugin "
-            f"that provides it or pass --dataset"
-        )
-    dataset = registry.dataset(name)
-    reason = incompatibility(model.spec, dataset.spec)
-    if reason:
-        raise ZooError(reason)
-    hparams = resolve_hparams(model.spec, overrides, dataset.spec.name)
-    return Plan(model, dataset, hparams, dataset_name is not None, overrides)
-
-
-def plan_all(registry: Registry, dataset_name: str | None) -> list[tuple[str, str | None]]:
-    """`zoo run --all`: every model that fits ``dataset_name``, or every non-baseline on its default."""
-    if dataset_name is not None:
-        dataset = registry.dataset(dataset_name).spec
-        return [
-            (name, dataset_name)
-            for name, e in registry.models.items()
-            if incompatibility(e.spec, dataset) is None
-        ]
-    return [
-        (name, None) for name, e in registry.models.items() if not e.spec.baseline and e.spec.default_dataset
-    ]
-
-
-def baseline_pairs(registry: Registry, datasets_used: list[str]) -> list[tuple[str, str]]:
-    """Each baseline on each dataset already run that it fits, so every table has a floor."""
-    return [
-        (name, d)
-        for name, e in registry.models.items()
-        if e.spec.baseline
-        for d in sorted(set(datasets_used))
-        if incompatibility(e.spec, registry.dataset(d).spec) is None
-    ]
-
-
-def load_data(plan: Plan, registry: Registry, data_dir: Path, notify: Notify) -> tuple[Plan, Any]:
-    """Load the dataset, falling back when the default one is unavailable and allowed to."""
-    try:
-        return plan, checked_load(plan.dataset, data_dir)
-    except DataUnavailable as exc:
-        fallback = plan.model.spec.fallback_dataset
-        if plan.explicit_dataset or fallback is None:
-            raise
-        notify(
-            f"{plan.dataset.spec.name} is not available ({exc}); running {plan.model.spec.name} on {fallback}"
-        )
-        fallen_back = plan_run(registry, plan.model.spec.name, fallback, plan.overrides)
-        return fallen_back, checked_load(fallen_back.dataset, data_dir)
-
-
-def checked_load(dataset: Entry[DatasetSpec], data_dir: Path) -> Any:
-    """Load a dataset and refuse it, naming its plugin, unless it is what its spec declares."""
-    splits = dataset.spec.load(data_dir)
-    problems = split_problems(dataset.spec, splits)
-    if problems:
-        raise PluginError(
-            f"plugin {dataset.plugin!r} gave dataset {dataset.spec.name!r} that does not match its "
-            f"spec: {'; '.join(problems)}"
-        )
-    return splits
-
-
-def seed_everything(seed: int) -> None:
-    import numpy as np
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    torch.backends.cudnn.benchmark = False
-    torch.backends.cudnn.deterministic = True
-
-
-def count_parameters(model: Any) -> int:
-    import torch
-
-    if isinstance(model, torch.nn.Module):
-        return sum(p.numel() for p in model.parameters())
-    return sum(v.numel() for v in model.state_dict().values() if isinstance(v, torch.Tensor))
 
 
 def new_run_id(model: str, dataset: str, seed: int) -> str:
@@ -158,229 +43,272 @@ def new_run_id(model: str, dataset: str, seed: int) -> str:
     return f"{stamp}-{model}-{dataset}-s{seed}-{secrets.token_hex(3)}"
 
 
+@dataclass(frozen=True)
+class Context:
+    """Where and how runs happen: shared by every run of one command.
+
+    Data is read from ``home``; the run folder and the results row go to ``results`` (``home``
+    too, unless `zoo reproduce` points it at a scratch folder).
+    """
+
+    home: Path
+    results: Path
+    device: str = "auto"
+    threads: int | None = None
+    progress: bool = False
+    notify: Notify = lambda message: None
+    registry: Registry | None = None
+    plugins: LoadedPlugins | None = None
+
+    @classmethod
+    def create(cls, home: Path | None = None, results: Path | None = None, **options: Any) -> Context:
+        """A context with the home resolved, the device checked and the plugins loaded, once."""
+        home = home or layout.zoo_home()
+        device = resolve_device(options.pop("device", "auto"))
+        plugins = options.pop("plugins", None) or load_plugins()
+        registry = options.pop("registry", None) or get_registry()
+        return cls(home, results or home, device, plugins=plugins, registry=registry, **options)
+
+    @property
+    def store(self) -> Store:
+        return Store(layout.database_path(self.results))
+
+
+class Run:
+    """One run of ``plan`` with ``seed``, from preparation to record."""
+
+    def __init__(self, plan: Plan, seed: int, context: Context) -> None:
+        self.plan = plan
+        self.seed = seed
+        self.context = context
+        self.observers = Observers(context.plugins, context.notify)
+
+    def execute(self) -> RunResult:
+        """Prepare, train, score and record the run; return its result.
+
+        Bad input found on the way raises :class:`ZooError` and records nothing. A run that
+        crashes or diverges is recorded as failed, then its exception propagates.
+        """
+        store = self.context.store
+        store.check()  # a database that cannot take the row fails the run before it trains
+        config, splits, provenance = self.prepare()
+        with using_threads(config.threads):
+            return self.train(config, splits, provenance, store)
+
+    def prepare(self) -> tuple[RunConfig, Any, Provenance]:
+        """Load the data (or the planned fallback's) and fix the config; nothing is written yet."""
+        context = self.context
+        self.plan, splits = load_data(self.plan, layout.data_dir(context.home), context.notify)
+        model, dataset = self.plan.model, self.plan.dataset
+        assert context.plugins is not None
+        info = context.plugins.infos[model.plugin]
+        threads = choose_threads(context.threads)
+        run_id = new_run_id(model.spec.name, dataset.spec.name, self.seed)
+        config = RunConfig(
+            run_id=run_id,
+            model=model.spec.name,
+            dataset=dataset.spec.name,
+            task=model.spec.task,
+            seed=self.seed,
+            device=context.device,
+            threads=threads,
+            hparams=self.plan.settings.model,
+            trainer=self.plan.settings.trainer,
+            run_dir=layout.runs_dir(context.results) / run_id,
+            plugin=info.name,
+            plugin_version=info.version,
+        )
+        return config, splits, collect(splits, info.distribution, threads)
+
+    def train(self, config: RunConfig, splits: Any, provenance: Provenance, store: Store) -> RunResult:
+        """Train and score inside the run folder, record the row, and tell the observers."""
+        folder = config.run_dir
+        folder.mkdir(parents=True)
+        # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
+        marker = folder / layout.INCOMPLETE
+        marker.write_text(
+            f"run {config.run_id} has not finished; until it does, nothing about it is recorded\n"
+        )
+        (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
+        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        started = time.perf_counter()
+        self.observers.started(config)
+
+        def ended(status: str, **fields: Any) -> RunResult:
+            return RunResult(
+                run_id=config.run_id,
+                model=config.model,
+                dataset=config.dataset,
+                status=status,
+                duration_s=time.perf_counter() - started,
+                run_dir=str(folder),
+                warnings=tuple(self.observers.warnings),
+                **fields,
+            )
+
+        num_params = 0
+        try:
+            fitted = self._fit(config, splits)
+            num_params = count_parameters(
+                fitted.model
+            )  # after fitting: an estimator's state exists only then
+            # The trained model is kept before anything else can fail: scores and plots come after.
+            save_weights(fitted.model.state_dict(), folder / layout.WEIGHTS)
+            metrics = self._score(config, fitted, splits)
+            self._write_artefacts(config, fitted, metrics, splits)
+        except ZooError:
+            shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
+            self.observers.finished(config, ended("refused"))
+            raise
+        except KeyboardInterrupt:
+            marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
+            self.observers.finished(config, ended("interrupted", num_params=num_params))
+            raise
+        except Exception as exc:
+            (folder / layout.ERROR).write_text(traceback.format_exc())
+            failed = ended("failed", num_params=num_params, error=describe(exc))
+            self._record(store, config, provenance, failed, started_at)
+            raise
+        return self._record(
+            store, config, provenance, ended("ok", metrics=metrics, num_params=num_params), started_at
+        )
+
+    def _fit(self, config: RunConfig, splits: Any) -> Fitted:
+        train, test = splits.train.to(config.device), splits.test.to(config.device)
+        fitted = fit_model(
+            self.plan,
+            config.seed,
+            config.device,
+            train,
+            test,
+            progress=self.context.progress,
+            on_epoch=lambda epoch, loss: self.observers.epoch(config, epoch, loss, {}),
+        )
+        check_finite_model(fitted, config.task)
+        return fitted
+
+    def _score(self, config: RunConfig, fitted: Fitted, splits: Any) -> dict[str, float]:
+        """Every metric of the task; one that raises is missing from this run, with a warning."""
+        assert self.context.registry is not None
+        targets = splits.test.y.cpu().numpy()
+        inputs = splits.test.x.reshape(len(splits.test), -1).cpu().numpy()
+        metrics: dict[str, float] = {}
+        for entry in self.context.registry.metrics_for(config.task):
+            try:
+                metrics[entry.spec.name] = entry.spec.compute(targets, fitted.predictions, inputs=inputs)
+            except Exception as exc:
+                line = f"metric {entry.spec.name!r} of plugin {entry.plugin!r} failed: {describe(exc)}"
+                self.observers.warnings.append(line)
+                self.context.notify(f"warning: {line}; the run keeps its other metrics")
+        return metrics
+
+    def _write_artefacts(
+        self, config: RunConfig, fitted: Fitted, metrics: Mapping[str, float], splits: Any
+    ) -> None:
+        from . import plots
+
+        folder = config.run_dir
+        (folder / layout.METRICS).write_text(json.dumps(finite_or_none(metrics), indent=2) + "\n")
+        title = f"{config.model} on {config.dataset} (seed {config.seed})"
+        predictions = fitted.predictions
+        if fitted.history:
+            xlabel = "epoch" if self.plan.model.spec.gradient else "iteration"
+            plots.loss_curve(fitted.history, folder / "loss_curve.png", title=title, xlabel=xlabel)
+        if config.task == "classification":
+            targets = splits.test.y.cpu().numpy()
+            path = folder / "confusion_matrix.png"
+            plots.confusion_matrix(targets, predictions, self.plan.dataset.spec.classes, path, title=title)
+        elif config.task == "forecasting":
+            plots.forecast(splits, predictions, folder / "forecast.png", title=title)
+        elif config.task == "clustering":
+            inputs = splits.test.x.reshape(len(splits.test), -1).cpu().numpy()
+            plots.clusters(inputs, predictions, folder / "clusters.png", title=title)
+
+    def _record(
+        self, store: Store, config: RunConfig, provenance: Provenance, result: RunResult, started_at: str
+    ) -> RunResult:
+        """Record the row, unmark the folder, then tell the observers the run finished."""
+        import torch
+
+        store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
+        (config.run_dir / layout.INCOMPLETE).unlink()  # recorded: whatever the observers do, it is complete
+        before = len(self.observers.warnings)
+        self.observers.finished(config, result)
+        late = self.observers.warnings[before:]
+        if late:  # an observer failed after the row was written: the row says so too
+            store.add_warnings(config.run_id, late)
+            result = replace(result, warnings=(*result.warnings, *late))
+        return result
+
+
+def row(
+    config: RunConfig, result: RunResult, provenance: Provenance, started_at: str, torch_version: str
+) -> RunRow:
+    """The results row of a run."""
+    return RunRow(
+        config.run_id,
+        config.model,
+        config.dataset,
+        config.task,
+        config.plugin,
+        config.seed,
+        result.status,
+        dict(config.hparams),
+        result.duration_s,
+        result.num_params,
+        __version__,
+        config.plugin_version,
+        torch_version,
+        config.device,
+        started_at,
+        result.error,
+        result.run_dir,
+        config=config.to_json(),
+        trainer=dict(config.trainer),
+        warnings=result.warnings,
+        numpy_version=provenance.numpy_version,
+        python_version=provenance.python_version,
+        threads=provenance.threads,
+        dataset_fingerprint=provenance.dataset_fingerprint,
+        git_commit=provenance.git_commit,
+        core_git_commit=provenance.core_git_commit,
+    )
+
+
+def check_finite_model(fitted: Fitted, task: str) -> None:
+    """A model whose weights or forecasts became NaN or infinite has diverged, whatever its loss said.
+
+    The trainer watches the loss, but the loss of the last step is computed before the last
+    optimiser step: only the weights themselves tell whether that step blew up.
+    """
+    import numpy as np
+    import torch
+
+    for name, value in fitted.model.state_dict().items():
+        if (
+            isinstance(value, torch.Tensor)
+            and value.is_floating_point()
+            and not bool(torch.isfinite(value).all())
+        ):
+            raise Diverged(f"training diverged: the model's {name} became non-finite")
+    predictions = np.asarray(fitted.predictions)
+    if predictions.dtype.kind == "f" and not np.isfinite(predictions).all():
+        raise Diverged(f"training diverged: its {task} outputs became non-finite")
+
+
 def run(
     model_name: str,
     dataset_name: str | None = None,
     *,
     seed: int = 0,
-    device: str = "auto",
     overrides: Mapping[str, Any] | None = None,
-    home: Path | None = None,
-    results: Path | None = None,
-    progress: bool = False,
-    notify: Notify = lambda message: None,
+    **context: Any,
 ) -> RunResult:
-    """Run one model on one dataset with one seed and record the result.
+    """Plan and execute one run: what `zoo run MODEL` does for one seed (for tests and scripts)."""
+    from .hparams import check_seed
+    from .planning import plan_run
 
-    Data comes from ``home``; the run folder and the results row go to ``results`` (default:
-    ``home`` too), which `zoo reproduce` points at a scratch folder.
-    """
-    registry = get_registry()
-    plan = plan_run(registry, model_name, dataset_name, overrides or {})
-    device = resolve_device(device)
-    home = home or zoo_home_paths.zoo_home()
-    results = results or home
-    store = Store(zoo_home_paths.database_path(results))
-    store.check()
-    plan, splits = load_data(plan, registry, zoo_home_paths.data_dir(home), notify)
-    info = load_plugins().infos[plan.model.plugin]
-    run_id = new_run_id(plan.model.spec.name, plan.dataset.spec.name, seed)
-    config = RunConfig(
-        run_id,
-        plan.model.spec.name,
-        plan.dataset.spec.name,
-        plan.model.spec.task,
-        seed,
-        device,
-        dict(plan.hparams),
-        zoo_home_paths.runs_dir(results) / run_id,
-        info.name,
-        info.version,
-    )
-    provenance = collect(splits, info.distribution)
-    return _execute(config, provenance, plan, registry, splits, store, progress)
-
-
-def _execute(
-    config: RunConfig,
-    provenance: Provenance,
-    plan: Plan,
-    registry: Registry,
-    splits: Any,
-    store: Store,
-    progress: bool,
-) -> RunResult:
-    hook = load_plugins().manager.hook
-    folder = config.run_dir
-    folder.mkdir(parents=True)
-    # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
-    marker = folder / INCOMPLETE
-    marker.write_text(f"run {config.run_id} has not finished; nothing about it is recorded\n")
-    (folder / "config.json").write_text(json.dumps(config.to_json(), indent=2) + "\n")
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    started = time.perf_counter()
-    num_params = 0
-    try:
-        hook.zoo_run_started(config=config)
-        train, test = splits.train.to(config.device), splits.test.to(config.device)
-        model, predictions, history = build_and_fit(plan, config, train, test, progress)
-        num_params = count_parameters(model)  # after fitting: an estimator's state exists only then
-        targets, inputs = test.y.cpu().numpy(), test.x.reshape(len(test), -1).cpu().numpy()
-        metrics = {
-            m.name: m.compute(targets, predictions, inputs=inputs) for m in registry.metrics_for(config.task)
-        }
-        _write_artefacts(folder, config, plan, history, metrics, splits, targets, predictions, inputs)
-        save_weights(model.state_dict(), folder / WEIGHTS)
-    except ZooError:
-        shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
-        raise
-    except KeyboardInterrupt:
-        marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
-        raise
-    except Exception as exc:
-        (folder / "error.txt").write_text(traceback.format_exc())
-        result = RunResult(
-            config.run_id,
-            config.model,
-            config.dataset,
-            "failed",
-            {},
-            time.perf_counter() - started,
-            num_params,
-            error=f"{type(exc).__name__}: {exc}",
-            run_dir=str(folder),
-        )
-        _finish(store, config, provenance, result, started_at)
-        raise
-    result = RunResult(
-        config.run_id,
-        config.model,
-        config.dataset,
-        "ok",
-        metrics,
-        time.perf_counter() - started,
-        num_params,
-        run_dir=str(folder),
-    )
-    _finish(store, config, provenance, result, started_at)
-    return result
-
-
-def build_and_fit(
-    plan: Plan, config: RunConfig, train: Any, test: Any, progress: bool
-) -> tuple[Any, Any, list[float]]:
-    """Seed, build the model, fit it and predict the test inputs: (model, predictions, loss history).
-
-    The one way a model is made and fitted, for `zoo run` and for the conformance kit's tiny runs.
-    """
-    seed_everything(config.seed)
-    trainer, model_hparams = split_trainer(plan.hparams)
-    model = plan.model.spec.build(plan.dataset.spec, **model_hparams)
-    predictions, history = _fit_predict(model, plan.model.spec, config, trainer, train, test, progress)
-    return model, predictions, history
-
-
-def _fit_predict(
-    model: Any,
-    spec: ModelSpec,
-    config: RunConfig,
-    trainer: Mapping[str, Any],
-    train: Any,
-    test: Any,
-    progress: bool,
-) -> tuple[Any, list[float]]:
-    """Train or fit ``model`` and predict the test inputs: (predictions as NumPy, loss history)."""
-    import torch
-
-    from . import training
-
-    if spec.gradient:
-        if not isinstance(model, torch.nn.Module):
-            raise TypeError(
-                f"{spec.name} is declared gradient=True but its factory returned {type(model).__name__}"
-            )
-        model.to(config.device)
-        hook = load_plugins().manager.hook
-        history = training.fit(
-            model,
-            train,
-            task=config.task,
-            seed=config.seed,
-            progress=progress,
-            label=config.model,
-            on_epoch=lambda epoch, loss: hook.zoo_epoch_finished(config=config, epoch=epoch, loss=loss),
-            **trainer,
-        )
-        predictions = training.predict(model, test.x, task=config.task)
-    else:
-        if not isinstance(model, Estimator):
-            raise TypeError(
-                f"{spec.name} is declared gradient=False but {type(model).__name__} lacks "
-                "fit/predict/state_dict"
-            )
-        history = list(model.fit(train.x, train.y) or [])
-        with torch.no_grad():
-            predictions = model.predict(test.x)
-    return predictions.detach().cpu().numpy(), history
-
-
-def _write_artefacts(
-    folder: Path,
-    config: RunConfig,
-    plan: Plan,
-    history: list[float],
-    metrics: Mapping[str, float],
-    splits: Any,
-    targets: Any,
-    predictions: Any,
-    inputs: Any,
-) -> None:
-    from . import plots
-
-    (folder / "metrics.json").write_text(json.dumps(finite_or_none(metrics), indent=2) + "\n")
-    title = f"{config.model} on {config.dataset} (seed {config.seed})"
-    if history:
-        xlabel = "epoch" if plan.model.spec.gradient else "iteration"
-        plots.loss_curve(history, folder / "loss_curve.png", title=title, xlabel=xlabel)
-    if config.task == "classification":
-        plots.confusion_matrix(
-            targets, predictions, plan.dataset.spec.classes, folder / "confusion_matrix.png", title=title
-        )
-    elif config.task == "forecasting":
-        plots.forecast(splits, predictions, folder / "forecast.png", title=title)
-    elif config.task == "clustering":
-        plots.clusters(inputs, predictions, folder / "clusters.png", title=title)
-
-
-def _finish(
-    store: Store, config: RunConfig, provenance: Provenance, result: RunResult, started_at: str
-) -> None:
-    """Record the run's row, unmark its folder, then tell the plugins it finished."""
-    import torch
-
-    store.record(
-        RunRow(
-            config.run_id,
-            config.model,
-            config.dataset,
-            config.task,
-            config.plugin,
-            config.seed,
-            result.status,
-            config.hparams,
-            result.duration_s,
-            result.num_params,
-            __version__,
-            config.plugin_version,
-            torch.__version__,
-            config.device,
-            started_at,
-            result.error,
-            result.run_dir,
-            config=config.to_json(),
-            **asdict(provenance),
-        ),
-        result.metrics,
-    )
-    (config.run_dir / INCOMPLETE).unlink()  # recorded: whatever the hook below does, the run is complete
-    load_plugins().manager.hook.zoo_run_finished(config=config, result=result)
+    ctx = Context.create(**context)
+    assert ctx.registry is not None
+    plan = plan_run(ctx.registry, model_name, dataset_name, overrides or {})
+    return Run(plan, check_seed(seed), ctx).execute()

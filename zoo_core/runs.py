@@ -1,15 +1,60 @@
-"""Records of one run: what was asked (RunConfig) and what came out (RunResult)."""
+"""Records of one run: what was asked (RunConfig) and what came out (RunResult).
+
+Both are really frozen: their mappings are read-only views (``MappingProxyType``), so an
+observer plugin that tries to change a setting or a score gets a ``TypeError``, and what
+the store records is what the run used.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import math
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 
+# Outcomes of a run. Only "ok" and "failed" runs are recorded; "refused" (bad input found after
+# the run started) and "interrupted" ones reach zoo_run_finished but leave no row.
+STATUSES = ("ok", "failed", "refused", "interrupted")
 
-@dataclass(frozen=True)
-class RunConfig:
-    """A fully resolved run, fixed before any data is loaded."""
+
+def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(mapping))
+
+
+class _Record:
+    """Read-only mappings in frozen dataclasses, and pickling that survives them (for workers)."""
+
+    MAPPINGS: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in self.MAPPINGS:
+            object.__setattr__(self, name, _frozen(getattr(self, name)))
+
+    def plain(self) -> dict[str, Any]:
+        """The fields as plain values: dicts for mappings, so they pickle and serialise."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        for name in self.MAPPINGS:
+            values[name] = dict(values[name])
+        return values
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), self.plain()))
+
+
+def _rebuild(cls: type, values: dict[str, Any]) -> Any:
+    return cls(**values)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig(_Record):
+    """A fully resolved run, fixed before any data is loaded.
+
+    ``hparams`` are the model's own hyperparameters (what its factory receives); ``trainer``
+    the core trainer's settings, empty for models that are not trained by gradient descent.
+    """
+
+    MAPPINGS = ("hparams", "trainer")
 
     run_id: str
     model: str
@@ -17,41 +62,55 @@ class RunConfig:
     task: str
     seed: int
     device: str
+    threads: int
     hparams: Mapping[str, Any]
+    trainer: Mapping[str, Any] = field(default_factory=dict)
     run_dir: Path
     plugin: str
     plugin_version: str
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """Every resolved setting in one flat mapping: the model's and the trainer's."""
+        return {**self.hparams, **self.trainer}
+
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["hparams"] = dict(self.hparams)
+        data = self.plain()
         data["run_dir"] = str(self.run_dir)
         return data
 
 
-@dataclass(frozen=True)
-class RunResult:
-    """The outcome of one run, as stored in the results database."""
+@dataclass(frozen=True, kw_only=True)
+class RunResult(_Record):
+    """The outcome of one run, as stored in the results database.
+
+    ``warnings`` lists what went wrong around the run without failing it: a metric that
+    raised (and is therefore missing), an observer plugin that raised.
+    """
+
+    MAPPINGS = ("metrics",)
 
     run_id: str
     model: str
     dataset: str
-    status: str  # "ok" or "failed"
+    status: str
     metrics: Mapping[str, float] = field(default_factory=dict)
     duration_s: float = 0.0
     num_params: int = 0
     error: str = ""
     run_dir: str = ""
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = self.plain()
         data["metrics"] = finite_or_none(self.metrics)
+        data["warnings"] = list(self.warnings)
         return data
 
 
 def finite_or_none(metrics: Mapping[str, float]) -> dict[str, float | None]:
-    """JSON has no NaN: an undefined score becomes null."""
-    return {name: None if value != value else value for name, value in metrics.items()}
+    """JSON has no NaN or infinity: an undefined score becomes null."""
+    return {name: value if math.isfinite(value) else None for name, value in metrics.items()}
 
 
 @runtime_checkable

@@ -3,24 +3,29 @@
 Each run is written in a single transaction, so a crash never leaves half a row, and
 WAL mode with a busy timeout lets several `zoo run` processes record at once. The schema
 carries a version: older files are migrated in place, newer ones are refused untouched.
+A row's metrics are kept apart from its columns (``row["metrics"]``), so no metric name
+can hide or replace a column.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from contextlib import closing
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
-from . import __version__
 from .errors import UnknownName, ZooError
-from .registry import suggest
+from .names import suggest
+from .version import __version__
 
 # Bump SCHEMA_VERSION with every change to the tables, and add the step that brings the previous
 # version up to it to MIGRATIONS. The version lives in SQLite's own `PRAGMA user_version`.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# Marks a file as the zoo's own (PRAGMA application_id), from version 3 on: 'zoo1' in ASCII.
+APPLICATION_ID = 0x7A6F6F31
 
 CREATE_V1 = """
 CREATE TABLE runs (
@@ -62,8 +67,15 @@ ALTER TABLE runs ADD COLUMN git_commit TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN core_git_commit TEXT NOT NULL DEFAULT '';
 """
 
+# Version 3 keeps the model's hyperparameters (hparams) and the trainer's settings apart, and a
+# run's warnings: an observer plugin or a metric that failed without failing the run.
+SPLIT_SETTINGS = """
+ALTER TABLE runs ADD COLUMN trainer TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+"""
+
 # MIGRATIONS[v] turns a version-v database into version v + 1; version 0 is an empty file.
-MIGRATIONS = {0: CREATE_V1, 1: ADD_PROVENANCE}
+MIGRATIONS = {0: CREATE_V1, 1: ADD_PROVENANCE, 2: SPLIT_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,8 @@ class RunRow:
     error: str
     run_dir: str
     config: Mapping[str, Any] = field(default_factory=dict)
+    trainer: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
     numpy_version: str = ""
     python_version: str = ""
     threads: int = 0
@@ -96,13 +110,7 @@ class RunRow:
     core_git_commit: str = ""
 
 
-JSON_COLUMNS = ("hparams", "config")
-
-
-def metric_values(row: Mapping[str, Any]) -> dict[str, float]:
-    """The metrics in a row from :meth:`Store.rows`: every key that is not a column of the runs table."""
-    columns = {f.name for f in fields(RunRow)}
-    return {key: value for key, value in row.items() if key not in columns}
+JSON_COLUMNS = ("hparams", "config", "trainer", "warnings")
 
 
 class Store:
@@ -151,6 +159,7 @@ class Store:
                         connection.execute(statement)
                 version += 1
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         except BaseException:
             connection.execute("ROLLBACK")
             raise
@@ -176,9 +185,12 @@ class Store:
 
     def record(self, row: RunRow, metrics: Mapping[str, float]) -> None:
         """Write the run and its metrics atomically."""
-        values = asdict(row)
+        values = {f.name: getattr(row, f.name) for f in fields(row)}
         for column in JSON_COLUMNS:
-            values[column] = json.dumps(dict(values[column]), sort_keys=True)
+            value = values[column]
+            values[column] = json.dumps(
+                dict(value) if isinstance(value, Mapping) else list(value), sort_keys=True
+            )
         columns = ", ".join(values)
         placeholders = ", ".join(f":{name}" for name in values)
         with closing(self._connect()) as connection:
@@ -191,7 +203,7 @@ class Store:
                     [
                         (row.run_id, name, v)
                         for name, v in ((n, float(v)) for n, v in metrics.items())
-                        if v == v
+                        if math.isfinite(v)
                     ],
                 )
             except BaseException:
@@ -199,17 +211,33 @@ class Store:
                 raise
             connection.execute("COMMIT")
 
+    def add_warnings(self, run_id: str, lines: list[str]) -> None:
+        """Append warnings to a recorded run (an observer failed after the row was written)."""
+        with closing(self._connect()) as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                (stored,) = connection.execute(
+                    "SELECT warnings FROM runs WHERE run_id = ?", (run_id,)
+                ).fetchone()
+                merged = json.dumps([*json.loads(stored), *lines])
+                connection.execute("UPDATE runs SET warnings = ? WHERE run_id = ?", (merged, run_id))
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+
     def rows(self) -> list[dict[str, Any]]:
-        """Every run as a flat dict: the run's columns plus one key per metric."""
+        """Every run as a dict of its columns, plus ``"metrics"``: a dict of its scores."""
         if not self.path.exists():
             return []
         with closing(self._connect()) as connection:
             connection.row_factory = sqlite3.Row
             runs = {
-                r["run_id"]: dict(r) for r in connection.execute("SELECT * FROM runs ORDER BY started_at")
+                r["run_id"]: {**dict(r), "metrics": {}}
+                for r in connection.execute("SELECT * FROM runs ORDER BY started_at")
             }
             for run_id, name, value in connection.execute("SELECT run_id, name, value FROM metrics"):
-                runs[run_id][name] = value
+                runs[run_id]["metrics"][name] = value
         for run in runs.values():
             for column in JSON_COLUMNS:
                 run[column] = json.loads(run[column])

@@ -1,0 +1,101 @@
+"""Seed, build, fit and predict: the one way a model is made and trained.
+
+`zoo run` and the conformance kit's tiny runs both call :func:`fit_model`. It fires no hook:
+only the run owner (runner.py) tells plugins about a run, through the ``on_epoch`` callback
+it passes here.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from .runs import Estimator
+
+if TYPE_CHECKING:
+    from .data import Split
+    from .planning import Plan
+
+OnEpoch = Callable[[int, float], Any]
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A trained model, its predictions on the test inputs (NumPy), and its loss history."""
+
+    model: Any
+    predictions: Any
+    history: list[float]
+
+
+def seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
+
+
+def build_model(plan: Plan) -> Any:
+    """The untrained model of ``plan``, sized for its dataset, with the model's own hyperparameters."""
+    return plan.model.spec.build(plan.dataset.spec, **plan.settings.model)
+
+
+def fit_model(
+    plan: Plan,
+    seed: int,
+    device: str,
+    train: Split,
+    test: Split,
+    *,
+    progress: bool = False,
+    on_epoch: OnEpoch | None = None,
+) -> Fitted:
+    """Seed, build ``plan``'s model, fit it on ``train`` and predict ``test`` (both on ``device``)."""
+    import torch
+
+    from . import training
+
+    seed_everything(seed)
+    spec = plan.model.spec
+    model = build_model(plan)
+    if spec.gradient:
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(
+                f"{spec.name} is declared gradient=True but its factory returned {type(model).__name__}"
+            )
+        model.to(device)
+        history = training.fit(
+            model,
+            train,
+            task=spec.task,
+            seed=seed,
+            progress=progress,
+            label=spec.name,
+            on_epoch=on_epoch,
+            **plan.settings.trainer,
+        )
+        predictions = training.predict(model, test.x, task=spec.task)
+    else:
+        if not isinstance(model, Estimator):
+            raise TypeError(
+                f"{spec.name} is declared gradient=False but {type(model).__name__} lacks "
+                "fit/predict/state_dict"
+            )
+        history = [float(loss) for loss in model.fit(train.x, train.y) or []]
+        with torch.no_grad():
+            predictions = model.predict(test.x)
+    return Fitted(model, predictions.detach().cpu().numpy(), history)
+
+
+def count_parameters(model: Any) -> int:
+    """Trainable parameters of a module; the numbers in the state of an estimator."""
+    import torch
+
+    if isinstance(model, torch.nn.Module):
+        return sum(p.numel() for p in model.parameters())
+    return sum(v.numel() for v in model.state_dict().values() if isinstance(v, torch.Tensor))
