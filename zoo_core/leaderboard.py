@@ -1,4 +1,8 @@
-"""The leaderboard: a pure aggregation of the stored runs; the one module that imports pandas."""
+"""The leaderboard: a pure aggregation of the stored runs; the one module that imports pandas.
+
+``runs_frame`` turns store rows into one row per successful run; ``boards`` filters them and
+aggregates one table per task (their metrics differ), best rows first within each dataset.
+"""
 
 from __future__ import annotations
 
@@ -6,52 +10,72 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .errors import ZooError
+from .names import suggest
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .registry import Registry
     from .specs import MetricSpec
 
 FORMATS = ("table", "markdown", "csv", "json", "html")
 KEYS = ["task", "dataset", "model", "settings"]
+FILTERS = ("task", "dataset", "model")
+# Metric columns of a runs frame, kept apart from the run's own columns as MLflow does.
+METRIC_PREFIX = "metrics."
+
+Defaults = Callable[[str, str], Mapping[str, Any]]
 
 
-def runs_frame(
-    rows: Iterable[Mapping[str, Any]], defaults: Callable[[str, str], Mapping[str, Any]]
-) -> pd.DataFrame:
-    """One row per successful run: its identity columns and one column per metric.
+def settings_label(settings: Mapping[str, Any], defaults: Mapping[str, Any]) -> str:
+    """The settings that differ from ``defaults``, as ``k=v`` words: "" for a default run."""
+    return " ".join(f"{k}={v}" for k, v in sorted(settings.items()) if defaults.get(k) != v)
 
-    ``settings`` names the hyperparameters that differ from ``defaults(model, dataset)``, so runs
-    with different recipes are ranked side by side instead of being averaged together.
+
+def runs_frame(rows: Iterable[Mapping[str, Any]], defaults: Defaults) -> pd.DataFrame:
+    """One row per successful run: its columns, ``settings``, and a ``metrics.<name>`` column per metric.
+
+    ``settings`` names the settings that differ from ``defaults(model, dataset)``, so runs with
+    different recipes are ranked side by side instead of being averaged together.
     """
     import pandas as pd
 
-    frame = pd.DataFrame(list(rows))
-    if frame.empty:
-        return frame
-    frame = frame[frame["status"] == "ok"].reset_index(drop=True)
-    frame["settings"] = [
-        " ".join(f"{k}={v}" for k, v in sorted(hparams.items()) if defaults(model, dataset).get(k) != v)
-        for model, dataset, hparams in zip(frame["model"], frame["dataset"], frame["hparams"], strict=True)
+    records = []
+    for row in rows:
+        if row["status"] != "ok":
+            continue
+        settings = {**row["hparams"], **row.get("trainer", {})}
+        record = {k: v for k, v in row.items() if k != "metrics"}
+        record["settings"] = settings_label(settings, defaults(row["model"], row["dataset"]))
+        record.update({METRIC_PREFIX + name: value for name, value in row["metrics"].items()})
+        records.append(record)
+    return pd.DataFrame(records)
+
+
+def metric_columns(runs: pd.DataFrame) -> list[str]:
+    """The metric names that have a value in ``runs``."""
+    return [
+        column[len(METRIC_PREFIX) :]
+        for column in runs.columns
+        if column.startswith(METRIC_PREFIX) and runs[column].notna().any()
     ]
-    return frame
 
 
 def aggregate(
     runs: pd.DataFrame, metrics: Mapping[str, MetricSpec], primary: Mapping[str, str]
 ) -> pd.DataFrame:
-    """Mean and std over seeds per model × dataset, best rows first within each dataset.
+    """Mean and std over seeds per model × dataset × settings, best rows first within each dataset.
 
     ``metrics`` gives each metric's direction; ``primary`` names the ranking metric per dataset.
     """
     import pandas as pd
 
-    names = [m for m in metrics if not runs.empty and m in runs.columns and runs[m].notna().any()]
+    names = [m for m in metric_columns(runs) if m in metrics] if not runs.empty else []
     if runs.empty or not names:
         return pd.DataFrame(columns=[*KEYS, "runs"])
     grouped = runs.groupby(KEYS, sort=True)
-    board = grouped[names].agg(["mean", "std"])
-    board.columns = [f"{metric}_{stat}" for metric, stat in board.columns]
+    board = grouped[[METRIC_PREFIX + m for m in names]].agg(["mean", "std"])
+    board.columns = [f"{metric[len(METRIC_PREFIX) :]}_{stat}" for metric, stat in board.columns]
     board["runs"] = grouped.size()
     board = board.reset_index()
     pieces = []
@@ -63,7 +87,49 @@ def aggregate(
                 ascending=[not metrics[metric].higher_is_better, True, True],
             )
         pieces.append(rows)
-    return pd.concat(pieces, ignore_index=True)
+    board = pd.concat(pieces, ignore_index=True)
+    return board[[*KEYS, "runs", *[c for c in board.columns if c not in KEYS and c != "runs"]]]
+
+
+def boards(
+    rows: Iterable[Mapping[str, Any]], registry: Registry, where: str, **filters: str | None
+) -> dict[str, pd.DataFrame]:
+    """One leaderboard per task, from the store's ``rows``, keeping the runs that match ``filters``.
+
+    A filter naming a value no successful run has is a ZooError with a suggestion; ``where``
+    names the database in that message.
+    """
+    from .hparams import defaults_for
+
+    def defaults(model: str, dataset: str) -> dict[str, Any]:
+        entry = registry.models.get(model)
+        return defaults_for(entry.spec, dataset).flat if entry else {}
+
+    runs = runs_frame(rows, defaults)
+    for column in FILTERS:
+        wanted = filters.get(column)
+        if wanted is None:
+            continue
+        recorded = set(runs[column]) if not runs.empty else set()
+        if wanted not in recorded:
+            raise ZooError(
+                f"no successful runs with {column} {wanted!r} in {where}{suggest(wanted, recorded)}"
+            )
+        runs = runs[runs[column] == wanted]
+    if runs.empty:
+        return {}
+    metrics = {name: entry.spec for name, entry in registry.metrics.items()}
+    result = {}
+    for task, task_runs in runs.groupby("task", sort=True):
+        primary = {}
+        for dataset in sorted(set(task_runs["dataset"])):
+            chosen = registry.primary_metric(dataset, str(task))
+            if chosen is not None:
+                primary[dataset] = chosen.name
+        board = aggregate(task_runs.dropna(axis=1, how="all"), metrics, primary)
+        board.attrs["primary"] = primary
+        result[str(task)] = board
+    return result
 
 
 def render(board: pd.DataFrame, fmt: str) -> str:
@@ -80,6 +146,24 @@ def render(board: pd.DataFrame, fmt: str) -> str:
     if fmt == "table":
         return readable.to_string(index=False) + "\n"
     raise ZooError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def render_all(tables: Mapping[str, pd.DataFrame], fmt: str) -> str:
+    """Every task's board in one text: one table after another, each under its task's name."""
+    if len(tables) == 1:
+        return render(next(iter(tables.values())), fmt)
+    if fmt == "json":
+        import json
+
+        return (
+            json.dumps({task: json.loads(render(b, "json")) for task, b in tables.items()}, indent=2) + "\n"
+        )
+    if fmt == "csv":
+        import pandas as pd
+
+        return render(pd.concat(list(tables.values()), ignore_index=True), "csv")
+    heading = {"markdown": "**{}**\n\n", "html": "<h2>{}</h2>\n", "table": "{}\n"}[fmt]
+    return "\n".join(heading.format(task) + render(board, fmt) for task, board in tables.items())
 
 
 def _readable(board: pd.DataFrame) -> pd.DataFrame:

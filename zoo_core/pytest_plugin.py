@@ -26,7 +26,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if FIXTURE not in metafunc.fixturenames:
         return
     from .errors import UnknownName
-    from .testing import plugin_checks, unknown_expected_failures
+    from .kit import plugin_checks, unknown_expected_failures
 
     where = metafunc.module.__name__
     name = getattr(metafunc.module, "ZOO_PLUGIN", None)
@@ -63,7 +63,7 @@ def _registers(checks: list[Any]) -> bool:
 @pytest.fixture
 def zoo_check(request: pytest.FixtureRequest) -> Callable[[], None]:
     """Run this item's conformance check: a problem fails it, missing data skips it."""
-    from .testing import CheckFailed, CheckSkipped
+    from .kit import CheckFailed, CheckSkipped
 
     check: Any = request.param
 

@@ -18,7 +18,7 @@ from string import Template
 from typing import Any
 
 from .errors import ZooError
-from .testing import KEBAB
+from .names import KEBAB
 
 SUFFIX = ".tmpl"
 

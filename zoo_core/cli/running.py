@@ -1,0 +1,159 @@
+"""`zoo run` and `zoo reproduce`: train, evaluate and record; run a recorded run again."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from ..errors import ZooError
+from .output import number, print_table, registry, say
+
+
+def register(commands: Any) -> None:
+    from ..devices import DEVICES
+
+    p = commands.add_parser("run", help="train and evaluate a model, recording the result")
+    p.add_argument("name", nargs="?", help="model name")
+    p.add_argument(
+        "--all", action="store_true", help="every model on its default dataset, then the baselines"
+    )
+    p.add_argument("--dataset", help="dataset name (default: the model's default dataset)")
+    p.add_argument("--epochs", type=int, help="training epochs (gradient-trained models)")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    seeds.add_argument("--seeds", help="comma-separated seeds, one run each, e.g. 0,1,2")
+    p.add_argument("--device", default="auto", choices=DEVICES, help="default auto: CUDA, then MPS, then CPU")
+    p.add_argument(
+        "--threads", type=int, help="CPU threads for torch (default: one per core this process may use)"
+    )
+    p.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter (repeatable)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print one JSON object per run")
+    p.set_defaults(handler=cmd_run)
+
+    p = commands.add_parser("reproduce", help="re-run a stored run and compare its metrics")
+    p.add_argument("run_id", metavar="RUN_ID", help="a run id, or a unique start of one")
+    p.add_argument(
+        "--device", default="recorded", choices=("recorded", *DEVICES), help="default: the run's own"
+    )
+    p.add_argument("--keep", type=Path, metavar="DIR", help="keep the re-run's folder and row in DIR")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(handler=cmd_reproduce)
+
+
+def parse_seeds(args: argparse.Namespace) -> list[int]:
+    from ..hparams import check_seed
+
+    if args.seeds is None:
+        return [check_seed(args.seed)]
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise ZooError(f"--seeds expects comma-separated integers, got {args.seeds!r}") from None
+    if not seeds:
+        raise ZooError("--seeds is empty")
+    return [check_seed(seed) for seed in seeds]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..batch import run_every_model, run_plans
+    from ..hparams import check_threads, parse_assignments
+    from ..layout import zoo_home
+    from ..planning import plan_all, plan_run
+    from ..runner import Context
+
+    if bool(args.name) == bool(args.all):
+        raise ZooError("give a model name or --all, not both" if args.name else "give a model name or --all")
+    seeds = parse_seeds(args)
+    overrides: dict[str, Any] = parse_assignments(args.set or [])
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    threads = check_threads(args.threads) if args.threads is not None else None
+    found = registry()
+    context = Context.create(
+        home=zoo_home(args.home),
+        device=args.device,
+        threads=threads,
+        progress=not args.quiet,
+        notify=say,
+        registry=found,
+    )
+
+    def report(result: Any, seed: int) -> None:
+        if args.json:
+            print(json.dumps(result.to_json()), flush=True)
+            return
+        scores = ", ".join(f"{name} {value:.4f}" for name, value in sorted(result.metrics.items()))
+        print(
+            f"{result.model} on {result.dataset} (seed {seed}): {scores} [{result.duration_s:.1f} s] "
+            f"-> {result.run_dir}",
+            flush=True,
+        )
+
+    if args.all:
+        batch = plan_all(found, args.dataset, overrides)
+        tally = run_every_model(
+            batch,
+            seeds,
+            context,
+            with_baselines=args.dataset is None,
+            overrides=overrides,
+            report=report,
+            say=say,
+        )
+    else:
+        plan = plan_run(found, args.name, args.dataset, overrides)  # every input checked before seed 0
+        tally = run_plans([plan], seeds, context, all_models=False, report=report, say=say)
+    return tally.exit_code
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from ..layout import zoo_home
+    from ..reproduce import reproduce
+
+    registry()
+    check = reproduce(
+        args.run_id,
+        zoo_home(args.home),
+        device=None if args.device == "recorded" else args.device,
+        keep=args.keep,
+        notify=say,
+    )
+    stored = check.stored
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "run_id": stored["run_id"],
+                    "matches": check.matches,
+                    "metrics": [
+                        {"name": m.name, "stored": m.stored, "reproduced": m.reproduced, "matches": m.matches}
+                        for m in check.metrics
+                    ],
+                    "same_data": check.same_data,
+                    "same_weights": check.same_weights,
+                    "version_changes": check.version_changes,
+                },
+                indent=2,
+            )
+        )
+        return 0 if check.matches else 1
+    print(f"{stored['model']} on {stored['dataset']} (seed {stored['seed']}), run {stored['run_id']}")
+    print_table(
+        [
+            [m.name, number(m.stored), number(m.reproduced), "yes" if m.matches else "NO"]
+            for m in check.metrics
+        ],
+        ["metric", "stored", "reproduced", "identical"],
+    )
+    verdict = {True: "identical", False: "DIFFERENT", None: "not recorded for this run"}
+    print(f"data fingerprint: {verdict[check.same_data]}")
+    print(f"weights: {verdict[check.same_weights]}")
+    for key, (before, after) in sorted(check.version_changes.items()):
+        print(f"note: {key.replace('_', ' ')} was {before}, is {after}")
+    print("reproduced exactly" if check.matches else "NOT reproduced: the run differs (see above)")
+    return 0 if check.matches else 1
