@@ -65,8 +65,33 @@ def in_process(site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("ZOO_PLUGINS", "toy")
+    monkeypatch.setenv("ZOO_OFFLINE", "1")
     importlib.invalidate_caches()
     reset()
     yield
-    sys.modules.pop("zoo_toy", None)
+    # Forget the test plugins imported from this test's site, so the next test imports its own.
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(site)):
+            del sys.modules[name]
     reset()
+
+
+class Zoo:
+    """The `zoo` command run in this process (``zoo("run", "toy-mlp")``), with the test plugins."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def __call__(self, *args: str, home: Path | None = None, check: bool = True, env=None):
+        from zoo_core.testing import invoke
+
+        return invoke(*args, home=home or self.home, check=check, env=env)
+
+    def json(self, *args: str, home: Path | None = None, env=None) -> list:
+        return self(*args, "--json", home=home, env=env).json_lines()
+
+
+@pytest.fixture
+def zoo(in_process, home: Path) -> Zoo:
+    """Run `zoo` commands in this process against ``home``, seeing the test plugins (toy only)."""
+    return Zoo(home)

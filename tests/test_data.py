@@ -52,3 +52,18 @@ def test_offline_follows_zoo_offline(monkeypatch, value, expected):
     else:
         monkeypatch.setenv("ZOO_OFFLINE", value)
     assert offline() is expected
+
+
+def test_f1_matches_scikit_learn_without_importing_it():
+    import numpy as np
+    from sklearn.metrics import f1_score
+
+    from zoo_core.metrics import f1
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        classes = int(rng.integers(1, 8))
+        targets = rng.integers(0, classes, int(rng.integers(1, 60)))
+        predictions = rng.integers(0, classes + 1, len(targets))  # sometimes a class never in the targets
+        expected = f1_score(targets, predictions, average="macro", zero_division=0)
+        assert f1(targets, predictions) == pytest.approx(expected, abs=1e-12)

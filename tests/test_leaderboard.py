@@ -10,8 +10,12 @@ from zoo_core.leaderboard import aggregate, render, runs_frame
 from zoo_core.specs import MetricSpec
 
 METRICS = {
-    "accuracy": MetricSpec("accuracy", "classification", "m:f", True),
-    "mse": MetricSpec("mse", "forecasting", "m:f", False),
+    "accuracy": MetricSpec(
+        name="accuracy", task="classification", fn="m:f", higher_is_better=True, summary="a"
+    ),
+    "mse": MetricSpec(name="mse", task="forecasting", fn="m:f", higher_is_better=False, summary="m"),
+    "seed": MetricSpec(name="seed", task="forecasting", fn="m:f", higher_is_better=True, summary="s"),
+    "status": MetricSpec(name="status", task="forecasting", fn="m:f", higher_is_better=True, summary="s"),
 }
 
 
@@ -22,7 +26,7 @@ def defaults(model, dataset):
     return DEFAULTS.get(model, {})
 
 
-def row(model, dataset, task, seed, status="ok", hparams=None, **metrics):
+def row(model, dataset, task, seed, status="ok", hparams=None, metrics=None, **named):
     hparams = {"epochs": 5} if hparams is None and model in "ab" else hparams or {}
     return {
         "model": model,
@@ -31,7 +35,8 @@ def row(model, dataset, task, seed, status="ok", hparams=None, **metrics):
         "seed": seed,
         "status": status,
         "hparams": hparams,
-        **metrics,
+        "trainer": {},
+        "metrics": {**(metrics or {}), **named},
     }
 
 
@@ -96,3 +101,16 @@ def test_runs_with_other_settings_are_not_averaged_together():
 
 def test_empty_store_gives_an_empty_board():
     assert aggregate(runs_frame([], defaults), METRICS, {}).empty
+
+
+def test_metrics_never_replace_the_columns_of_a_run():
+    # A plugin's metrics called "seed" and "status" stay metrics: the runs keep their own columns.
+    rows = [
+        row("y", "wave", "forecasting", seed, metrics={"mse": 0.1, "seed": 9.0, "status": 0.5})
+        for seed in (0, 1)
+    ]
+    frame = runs_frame(rows, defaults)
+    assert frame["seed"].tolist() == [0, 1] and frame["status"].tolist() == ["ok", "ok"]
+    board = aggregate(frame, METRICS, {"wave": "mse"})
+    assert board["runs"].tolist() == [2]
+    assert board["seed_mean"].tolist() == [9.0] and board["status_mean"].tolist() == [0.5]

@@ -7,21 +7,18 @@ import sqlite3
 
 import pytest
 
-from zoo_core.testing import run_json, run_zoo
 
-
-def test_a_row_records_what_a_rerun_needs(home, env):
-    [result] = run_json("run", "toy-mlp", "--seed", "4", "--threads", "1", "--quiet", home=home, env=env)
-    [row] = json.loads(run_zoo("runs", "--json", home=home, env=env).stdout)
+def test_a_row_records_what_a_rerun_needs(home, zoo):
+    [result] = zoo.json("run", "toy-mlp", "--seed", "4", "--threads", "1", "--quiet")
+    [row] = json.loads(zoo("runs", "--json").stdout)
     assert row["run_id"] == result["run_id"]
+    assert row["config"]["hparams"] == row["hparams"] == {"activation": "relu", "hidden": 8}
     assert (
-        row["config"]["hparams"]
-        == row["hparams"]
+        row["config"]["trainer"]
+        == row["trainer"]
         == {
-            "activation": "relu",
             "batch_size": 64,
             "epochs": 3,
-            "hidden": 8,
             "lr": 0.05,
             "optimizer": "adam",
             "schedule": "constant",
@@ -37,23 +34,23 @@ def test_a_row_records_what_a_rerun_needs(home, env):
     assert row["git_commit"] == ""
 
 
-def test_the_data_fingerprint_follows_the_data(home, env):
-    run_zoo("run", "toy-mlp", "--quiet", home=home, env=env)
-    run_zoo("run", "toy-mlp", "--seed", "1", "--quiet", home=home, env=env)
-    run_zoo("run", "toy-fallback", "--dataset", "toy-points", "--quiet", home=home, env=env)
+def test_the_data_fingerprint_follows_the_data(home, zoo):
+    zoo("run", "toy-mlp", "--quiet")
+    zoo("run", "toy-mlp", "--seed", "1", "--quiet")
+    zoo("run", "toy-fallback", "--dataset", "toy-points", "--quiet")
     (home / "data").mkdir()
     (home / "data" / "toy.csv").write_text("0,0,0\n1,1,1\n")
-    run_zoo("run", "toy-fallback", "--dataset", "toy-file", "--quiet", home=home, env=env)
-    rows = json.loads(run_zoo("runs", "--json", home=home, env=env).stdout)
+    zoo("run", "toy-fallback", "--dataset", "toy-file", "--quiet")
+    rows = json.loads(zoo("runs", "--json").stdout)
     prints = {(r["model"], r["dataset"], r["seed"]): r["dataset_fingerprint"] for r in rows}
     assert len(set(prints.values())) == 2
     assert prints[("toy-mlp", "toy-points", 0)] == prints[("toy-mlp", "toy-points", 1)]
     assert prints[("toy-fallback", "toy-file", 0)] != prints[("toy-mlp", "toy-points", 0)]
 
 
-def test_show_prints_config_metrics_and_artefacts(home, env):
-    [result] = run_json("run", "toy-mlp", "--seed", "2", "--quiet", home=home, env=env)
-    text = run_zoo("show", result["run_id"][:-2], home=home, env=env).stdout  # a unique prefix will do
+def test_show_prints_config_metrics_and_artefacts(home, zoo):
+    [result] = zoo.json("run", "toy-mlp", "--seed", "2", "--quiet")
+    text = zoo("show", result["run_id"][:-2]).stdout  # a unique prefix will do
     assert f"run          {result['run_id']}" in text
     assert "settings     activation=relu, batch_size=64, epochs=3, hidden=8, lr=0.05" in text
     shown_metrics = {
@@ -63,49 +60,47 @@ def test_show_prints_config_metrics_and_artefacts(home, env):
     assert shown_metrics == pytest.approx(result["metrics"], rel=1e-5)
     for name in ("config.json", "metrics.json", "weights.pt", "loss_curve.png", "confusion_matrix.png"):
         assert f"{result['run_dir']}/{name}" in text
-    shown = json.loads(run_zoo("show", result["run_id"], "--json", home=home, env=env).stdout)
+    shown = json.loads(zoo("show", result["run_id"], "--json").stdout)
     assert shown["metrics"] == result["metrics"] and "accuracy" not in shown
     assert len(shown["artefacts"]) == 5
 
 
-def test_an_ambiguous_prefix_is_refused(home, env):
-    run_zoo("run", "toy-mlp", "--seeds", "0,1", "--quiet", home=home, env=env)
-    result = run_zoo("show", "2", home=home, env=env, check=False)
+def test_an_ambiguous_prefix_is_refused(home, zoo):
+    zoo("run", "toy-mlp", "--seeds", "0,1", "--quiet")
+    result = zoo("show", "2", check=False)
     assert result.returncode == 2 and "2 runs start with '2'" in result.stderr
 
 
-def test_reproduce_matches_a_cpu_run_exactly(home, env):
-    [original] = run_json("run", "toy-mlp", "--seed", "7", "--quiet", home=home, env=env)
-    out = run_zoo("reproduce", original["run_id"], home=home, env=env).stdout
+def test_reproduce_matches_a_cpu_run_exactly(home, zoo):
+    [original] = zoo.json("run", "toy-mlp", "--seed", "7", "--quiet")
+    out = zoo("reproduce", original["run_id"]).stdout
     assert "reproduced exactly" in out
     assert "data fingerprint: identical" in out and "weights: identical" in out
     table = {line.split()[0]: line.split()[1:] for line in out.splitlines()[3:] if line.endswith(" yes")}
     assert table == {name: [repr(value), repr(value), "yes"] for name, value in original["metrics"].items()}
-    check = json.loads(run_zoo("reproduce", original["run_id"], "--json", home=home, env=env).stdout)
+    check = json.loads(zoo("reproduce", original["run_id"], "--json").stdout)
     assert check["matches"] and check["same_weights"] and check["same_data"]
     assert [(m["stored"], m["reproduced"]) for m in check["metrics"]] == [
         (original["metrics"][m["name"]],) * 2 for m in check["metrics"]
     ]
     # A reproduction is a check, not a result: the leaderboard still holds one run.
-    assert len(json.loads(run_zoo("runs", "--json", home=home, env=env).stdout)) == 1
+    assert len(json.loads(zoo("runs", "--json").stdout)) == 1
 
 
-def test_reproduce_reports_a_metric_that_differs(home, env):
-    [original] = run_json("run", "toy-mlp", "--quiet", home=home, env=env)
+def test_reproduce_reports_a_metric_that_differs(home, zoo):
+    [original] = zoo.json("run", "toy-mlp", "--quiet")
     with sqlite3.connect(home / "results.sqlite") as db:
         db.execute("UPDATE metrics SET value = value - 0.25 WHERE name = 'accuracy'")
-    result = run_zoo("reproduce", original["run_id"], home=home, env=env, check=False)
+    result = zoo("reproduce", original["run_id"], check=False)
     assert result.returncode == 1
     assert "NOT reproduced" in result.stdout
     [accuracy] = [line for line in result.stdout.splitlines() if line.startswith("accuracy")]
     assert accuracy.split()[-1] == "NO"
 
 
-def test_reproduce_refuses_a_failed_run(home, env):
-    result = run_zoo(
-        "run", "toy-mlp", "--set", "lr=1e30", "--set", "optimizer=sgd", home=home, env=env, check=False
-    )
+def test_reproduce_refuses_a_failed_run(home, zoo):
+    result = zoo("run", "toy-mlp", "--set", "lr=1e6", "--set", "optimizer=sgd", check=False)
     assert result.returncode == 1
-    [row] = json.loads(run_zoo("runs", "--json", home=home, env=env).stdout)
-    result = run_zoo("reproduce", row["run_id"], home=home, env=env, check=False)
+    [row] = json.loads(zoo("runs", "--json").stdout)
+    result = zoo("reproduce", row["run_id"], check=False)
     assert result.returncode == 2 and "failed; there are no metrics to reproduce" in result.stderr

@@ -10,7 +10,6 @@ from contextlib import closing
 import pytest
 
 from zoo_core.store import RunRow, Store
-from zoo_core.testing import run_zoo
 
 
 def make_row(run_id: str, **changes) -> RunRow:
@@ -44,7 +43,7 @@ def test_round_trip(tmp_path):
     store.record(make_row("b", status="failed", error="RuntimeError: boom"), {})
     a, b = store.rows()
     assert a["run_id"] == "a" and a["seed"] == 1 and a["hparams"] == {"lr": 0.05, "hidden": 8}
-    assert a["accuracy"] == 0.9 and a["f1"] == 0.8 and a["num_params"] == 42 and a["device"] == "cpu"
+    assert a["metrics"] == {"accuracy": 0.9, "f1": 0.8} and a["num_params"] == 42 and a["device"] == "cpu"
     assert {"zoo_version", "plugin_version", "torch_version", "started_at", "duration_s"} <= set(a)
     assert b["status"] == "failed" and "accuracy" not in b
 
@@ -53,7 +52,7 @@ def test_an_undefined_metric_is_not_stored(tmp_path):
     store = Store(tmp_path / "results.sqlite")
     store.record(make_row("a"), {"silhouette": float("nan"), "ari": 1.0})
     [row] = store.rows()
-    assert row["ari"] == 1.0 and "silhouette" not in row
+    assert row["metrics"] == {"ari": 1.0}
 
 
 def test_a_failed_write_leaves_no_half_row(tmp_path):
@@ -69,7 +68,6 @@ WRITER = """
 import sys
 from pathlib import Path
 from zoo_core.store import RunRow, Store
-from zoo_core.testing import run_zoo
 
 store = Store(Path(sys.argv[1]))
 for i in range(25):
@@ -92,32 +90,12 @@ def test_concurrent_writers_all_land(tmp_path):
     assert len(rows) == 75 and len({row["run_id"] for row in rows}) == 75
 
 
-def test_two_zoo_run_processes_at_once(home, env):
-    command = [sys.executable, "-m", "zoo_core", "run", "toy-mlp", "--quiet", "--json"]
-    full_env = {**__import__("os").environ, **env, "ZOO_HOME": str(home)}
-    procs = [
-        subprocess.Popen(
-            [*command, "--seed", str(seed)],
-            env=full_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for seed in (0, 1)
-    ]
-    for proc in procs:
-        _, err = proc.communicate(timeout=120)
-        assert proc.returncode == 0, err
-    rows = Store(home / "results.sqlite").rows()
-    assert sorted(row["seed"] for row in rows) == [0, 1]
-
-
 def test_a_new_database_carries_the_current_schema_version(tmp_path):
     from zoo_core.store import SCHEMA_VERSION
 
     store = Store(tmp_path / "results.sqlite")
     store.record(make_row("a"), {"accuracy": 0.5})
-    assert store.version == SCHEMA_VERSION == 2
+    assert store.version == SCHEMA_VERSION == 3
 
 
 def write_version_1(path, runs):
@@ -141,30 +119,49 @@ def test_an_older_database_is_migrated_keeping_every_run(tmp_path):
     store = Store(path)
     assert store.version == 0
     store.record(make_row("new", config={"seed": 0}, dataset_fingerprint="sha256:ab"), {"accuracy": 0.9})
-    assert store.version == 2
+    assert store.version == 3
     old, _, new = store.rows()
-    assert old["run_id"] == "old-0" and old["accuracy"] == 0.5 and old["hparams"] == {"hidden": 8}
+    assert (
+        old["run_id"] == "old-0" and old["metrics"] == {"accuracy": 0.5} and old["hparams"] == {"hidden": 8}
+    )
     assert old["config"] == {} and old["dataset_fingerprint"] == "" and old["threads"] == 0
+    assert old["trainer"] == {} and old["warnings"] == []
     assert new["config"] == {"seed": 0} and new["dataset_fingerprint"] == "sha256:ab"
 
 
-def test_the_cli_migrates_an_older_database(home, env):
+def test_a_version_2_database_is_migrated_to_keep_settings_apart(tmp_path):
+    from zoo_core.store import ADD_PROVENANCE, APPLICATION_ID
+
+    path = tmp_path / "results.sqlite"
+    write_version_1(path, ["old-0"])
+    with closing(sqlite3.connect(path)) as db, db:
+        db.executescript(ADD_PROVENANCE + "PRAGMA user_version = 2;")
+    Store(path).check()
+    [old] = Store(path).rows()
+    assert old["hparams"] == {"hidden": 8} and old["trainer"] == {} and old["warnings"] == []
+    assert old["metrics"] == {"accuracy": 0.5}
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+
+
+def test_the_cli_migrates_an_older_database(home, zoo):
     write_version_1(home / "results.sqlite", ["old-0", "old-1"])
-    board = run_zoo("leaderboard", "--format", "csv", home=home, env=env).stdout
-    assert "toy-points,toy-mlp,,0.55,0.07" in board  # the mean and std of the two old runs
-    assert Store(home / "results.sqlite").version == 2
-    assert "old-1" in run_zoo("show", "old-1", home=home, env=env).stdout
+    board = zoo("leaderboard", "--format", "csv").stdout
+    assert "toy-points,toy-mlp,,2,0.55,0.07" in board  # the mean and std of the two old runs
+    assert Store(home / "results.sqlite").version == 3
+    assert "old-1" in zoo("show", "old-1").stdout
 
 
-def test_a_newer_database_is_refused_and_left_untouched(home, env):
+def test_a_newer_database_is_refused_and_left_untouched(home, zoo):
     path = home / "results.sqlite"
     with closing(sqlite3.connect(path)) as db, db:
         db.executescript("CREATE TABLE runs (run_id TEXT, future_column BLOB); PRAGMA user_version = 9;")
     before = path.read_bytes()
     for args in (["run", "toy-mlp", "--quiet"], ["leaderboard"], ["runs"], ["show", "x"]):
-        result = run_zoo(*args, home=home, env=env, check=False)
+        result = zoo(*args, check=False)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert "has schema version 9, newer than the 2 this zoo-core" in result.stderr
+        assert "has schema version 9, newer than the 3 this zoo-core" in result.stderr
         assert "upgrade zoo-core" in result.stderr
     assert path.read_bytes() == before
     assert not (home / "runs").exists()

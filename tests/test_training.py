@@ -1,36 +1,16 @@
-"""The trainer, device choice and the in-process runner with lifecycle hooks."""
+"""The gradient trainer: losses, schedules, reproducibility, memory and progress."""
 
 from __future__ import annotations
 
 import io
 import platform
 import resource
-from pathlib import Path
 
 import pytest
 import torch
 
-from zoo_core import hookimpl
 from zoo_core.data import Split
-from zoo_core.devices import resolve_device
-from zoo_core.errors import ZooError
-from zoo_core.hparams import resolve_hparams
-from zoo_core.specs import ModelSpec
-from zoo_core.testing import registered
 from zoo_core.training import fit, keep_freed_memory, loss_fn, make_schedule
-
-
-def test_auto_device_prefers_cuda_then_mps(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    assert resolve_device("auto") == "cpu"
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert resolve_device("auto") == "mps"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert resolve_device("auto") == "cuda"
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(ZooError, match="not available"):
-        resolve_device("cuda")
 
 
 def test_loss_follows_the_task():
@@ -88,13 +68,6 @@ def test_fit_with_onecycle_learns_and_is_reproducible():
     assert history[-1] < history[0] / 100
 
 
-def test_an_unknown_schedule_is_refused_before_training():
-    spec = ModelSpec(name="toy", task="classification", factory="x:y", summary="", reference="")
-    assert resolve_hparams(spec, {"schedule": "onecycle"})["schedule"] == "onecycle"
-    with pytest.raises(ZooError, match="schedule must be one of constant, onecycle, got 'cosine'"):
-        resolve_hparams(spec, {"schedule": "cosine"})
-
-
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="a glibc allocator setting")
 def test_training_keeps_freed_activations_instead_of_faulting_them_in_again():
     assert keep_freed_memory()
@@ -122,74 +95,3 @@ def test_progress_bar_shows_epoch_loss_and_throughput(monkeypatch):
     )
     text = stream.getvalue()
     assert "toy epoch 1/1" in text and "sample/s" in text and "loss=" in text
-
-
-class Recorder:
-    def __init__(self):
-        self.calls = []
-
-    @hookimpl
-    def zoo_run_started(self, config):
-        self.calls.append(("started", config.model, config.dataset))
-
-    @hookimpl
-    def zoo_epoch_finished(self, config, epoch, loss):
-        self.calls.append(("epoch", epoch, round(loss, 6) == round(loss, 6)))
-
-    @hookimpl
-    def zoo_run_finished(self, config, result):
-        self.calls.append(("finished", result.status, sorted(result.metrics)))
-
-
-def test_lifecycle_hooks_fire_in_order(in_process, home):
-    from zoo_core.runner import run
-
-    recorder = Recorder()
-    with registered(recorder, name="recorder"):
-        run("toy-mlp", seed=0, home=home)
-    assert recorder.calls == [
-        ("started", "toy-mlp", "toy-points"),
-        ("epoch", 1, True),
-        ("epoch", 2, True),
-        ("epoch", 3, True),
-        ("finished", "ok", ["accuracy", "f1"]),
-    ]
-
-
-class Exploding:
-    @hookimpl
-    def zoo_epoch_finished(self, config, epoch, loss):
-        raise RuntimeError("the logger crashed")
-
-
-def test_a_failed_run_is_recorded_as_failed_and_keeps_its_traceback(in_process, home):
-    from zoo_core.runner import run
-    from zoo_core.store import Store
-
-    with registered(Exploding(), name="exploding"), pytest.raises(RuntimeError, match="logger crashed"):
-        run("toy-mlp", seed=0, home=home)
-    [row] = Store(home / "results.sqlite").rows()
-    assert row["status"] == "failed" and "logger crashed" in row["error"]
-    [folder] = (home / "runs").iterdir()
-    assert row["run_dir"] == str(folder)
-    assert {p.name for p in folder.iterdir()} == {"config.json", "error.txt"}
-    assert "Traceback" in (folder / "error.txt").read_text()
-
-
-class Interrupting:
-    @hookimpl
-    def zoo_epoch_finished(self, config, epoch, loss):
-        raise KeyboardInterrupt
-
-
-def test_an_interrupted_run_leaves_no_row_and_a_folder_marked_incomplete(in_process, home):
-    from zoo_core.runner import run
-    from zoo_core.store import Store
-
-    done = run("toy-mlp", seed=0, home=home)
-    with registered(Interrupting(), name="interrupting"), pytest.raises(KeyboardInterrupt):
-        run("toy-mlp", seed=1, home=home)
-    assert [row["seed"] for row in Store(home / "results.sqlite").rows()] == [0]
-    [interrupted] = [f for f in (home / "runs").iterdir() if str(f) != done.run_dir]
-    assert "interrupted" in (interrupted / "INCOMPLETE").read_text()
-    assert not (Path(done.run_dir) / "INCOMPLETE").exists()

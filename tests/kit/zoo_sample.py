@@ -9,22 +9,22 @@ from zoo_core import DatasetSpec, MetricSpec, ModelSpec, hookimpl
 def zoo_models():
     return [
         ModelSpec(
-            "sample-mlp",
-            "classification",
-            "zoo_sample:build_mlp",
-            "a two-layer perceptron",
-            "kit tests",
+            name="sample-mlp",
+            task="classification",
+            factory="zoo_sample:build_mlp",
+            summary="a two-layer perceptron",
+            reference="kit tests",
             defaults={"hidden": 8, "activation": "relu"},
             choices={"activation": ("relu", "tanh")},
             default_dataset="sample-points",
             input_shape=(2,),
         ),
         ModelSpec(
-            "sample-centroid",
-            "classification",
-            "zoo_sample:NearestCentroid",
-            "the class whose training mean is nearest",
-            "kit tests",
+            name="sample-centroid",
+            task="classification",
+            factory="zoo_sample:NearestCentroid",
+            summary="the class whose training mean is nearest",
+            reference="kit tests",
             default_dataset="sample-points",
             gradient=False,
         ),
@@ -35,12 +35,12 @@ def zoo_models():
 def zoo_datasets():
     return [
         DatasetSpec(
-            "sample-points",
-            "classification",
-            "zoo_sample:load_points",
-            "two noisy clouds of 2-D points",
-            "generated",
-            "CC0",
+            name="sample-points",
+            task="classification",
+            loader="zoo_sample:load_points",
+            description="two noisy clouds of 2-D points",
+            source="generated",
+            license="CC0",
             input_shape=(2,),
             train_size=96,
             test_size=32,
@@ -53,9 +53,9 @@ def zoo_datasets():
 def zoo_metrics():
     return [
         MetricSpec(
-            "sample-error-rate",
-            "classification",
-            "zoo_sample:error_rate",
+            name="sample-error-rate",
+            task="classification",
+            fn="zoo_sample:error_rate",
             higher_is_better=False,
             summary="fraction of test samples classified wrongly",
         )

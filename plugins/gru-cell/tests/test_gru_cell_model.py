@@ -8,7 +8,6 @@ import zoo_gru_cell
 from zoo_gru_cell.model import build_gru_cell
 
 from zoo_core import ZooError
-from zoo_core.hparams import split_trainer
 from zoo_core.testing import dataset_spec
 
 # A stand-in for noisy-sine (which lives in the gru plugin, not installed here).
@@ -22,7 +21,7 @@ def _seed():
 
 def test_registered_defaults_build_a_lesson_convention_model():
     (spec,) = zoo_gru_cell.zoo_models()
-    _, model_hparams = split_trainer(spec.defaults)  # what the runner passes to the factory
+    model_hparams = dict(spec.defaults)  # what the runner passes to the factory: the model's own
     model = spec.build(WINDOWS, **model_hparams)
     assert model.cell.convention == "lesson" and model.cell.hidden_size == 16
     assert model(torch.randn(5, 10, 1)).shape == (5, 1)
@@ -47,8 +46,8 @@ def test_sizes_its_input_from_the_dataset():
 def test_an_unknown_convention_is_refused_before_the_run():
     from zoo_gru_cell import zoo_models
 
-    from zoo_core.hparams import resolve_hparams
+    from zoo_core.hparams import resolve_settings
 
     [spec] = zoo_models()
     with pytest.raises(ZooError, match="convention must be one of lesson, torch, got 'keras'"):
-        resolve_hparams(spec, {"convention": "keras"})
+        resolve_settings(spec, {"convention": "keras"})

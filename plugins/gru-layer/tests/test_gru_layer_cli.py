@@ -7,7 +7,7 @@ from pathlib import Path
 
 import zoo_gru_layer
 
-from zoo_core.testing import run_json
+from zoo_core.testing import invoke_json
 
 # The model is tiny: on a busy machine extra threads only contend.
 ONE_THREAD = {"OMP_NUM_THREADS": "1"}
@@ -21,7 +21,7 @@ def at_chance(accuracy: float, dataset: str) -> bool:
 
 def test_my_gru_learns_waveforms_and_the_baseline_does_not(tmp_path: Path) -> None:
     # --all runs my-gru on its default dataset, then the baselines on that dataset.
-    runs = run_json("run", "--all", "--quiet", home=tmp_path, plugins="gru-layer", env=ONE_THREAD)
+    runs = invoke_json("run", "--all", "--quiet", home=tmp_path, plugins="gru-layer", env=ONE_THREAD)
     by_model = {run["model"]: run for run in runs}
     assert set(by_model) == {"my-gru", "majority-class"}
     for run in runs:
@@ -33,7 +33,7 @@ def test_my_gru_learns_waveforms_and_the_baseline_does_not(tmp_path: Path) -> No
 
 def test_my_gru_stays_at_chance_on_random_sequences(tmp_path: Path) -> None:
     # Labels are drawn independently of the inputs: anything clearly above chance is a leak.
-    (run,) = run_json(
+    (run,) = invoke_json(
         *("run", "my-gru", "--dataset", "random-sequences", "--quiet"),
         home=tmp_path,
         plugins="gru-layer",

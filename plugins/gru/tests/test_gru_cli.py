@@ -7,20 +7,11 @@ from pathlib import Path
 import pytest
 from zoo_gru.data import load_noisy_sine
 
-from zoo_core.plugins import reset
-from zoo_core.testing import run_json, run_zoo
-
-
-@pytest.fixture
-def only_gru(monkeypatch):
-    monkeypatch.setenv("ZOO_PLUGINS", "gru")
-    reset()
-    yield
-    reset()
+from zoo_core.testing import invoke, invoke_json
 
 
 def test_a_short_run_beats_the_baseline_but_not_the_noise(tmp_path):
-    [result] = run_json(
+    [result] = invoke_json(
         "run", "gru", "--epochs", "50", "--set", "lr=0.01", "--quiet", home=tmp_path, plugins="gru"
     )
     assert result["status"] == "ok" and result["dataset"] == "noisy-sine"
@@ -37,6 +28,6 @@ def test_a_short_run_beats_the_baseline_but_not_the_noise(tmp_path):
 
 @pytest.mark.parametrize("setting", ["hidden_size=0", "num_layers=-1"])
 def test_an_impossible_size_is_refused_before_training(tmp_path, setting):
-    result = run_zoo("run", "gru", "--set", setting, home=tmp_path, plugins="gru", check=False)
+    result = invoke("run", "gru", "--set", setting, home=tmp_path, plugins="gru", check=False)
     assert result.returncode == 2 and "must be at least 1" in result.stderr
     assert not (tmp_path / "runs").exists()

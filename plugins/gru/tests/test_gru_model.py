@@ -10,8 +10,6 @@ import zoo_gru
 from torch import nn
 from zoo_gru.model import build_gru
 
-from zoo_core.hparams import split_trainer
-
 
 @pytest.fixture(scope="module")
 def dataset():
@@ -21,13 +19,13 @@ def dataset():
 
 def test_registered_defaults_build_the_lessons_model(dataset):
     (spec,) = zoo_gru.zoo_models()
-    _, model_hparams = split_trainer(spec.defaults)  # what the runner passes to the factory
+    model_hparams = dict(spec.defaults)  # what the runner passes to the factory: the model's own
     model = spec.build(dataset, **model_hparams)
     reference = [nn.GRU(1, 16, batch_first=True), nn.Linear(16, 1)]
     count = sum(p.numel() for m in reference for p in m.parameters())
     assert sum(p.numel() for p in model.parameters()) == count
     # Full batch, as in the lesson: one step per epoch on the training windows.
-    assert spec.defaults["batch_size"] >= dataset.train_size
+    assert spec.trainer["batch_size"] >= dataset.train_size
 
 
 def test_output_is_one_value_per_window(dataset):

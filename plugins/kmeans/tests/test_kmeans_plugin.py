@@ -9,11 +9,11 @@ import torch
 from sklearn.cluster import KMeans as SkKMeans
 from zoo_kmeans.data import blob_points
 
-from zoo_core.testing import run_json, run_zoo
+from zoo_core.testing import invoke, invoke_json
 
 
 def test_zoo_run_recovers_blobs_like_sklearn(tmp_path: Path) -> None:
-    (run,) = run_json("run", "kmeans", "--seed", "3", "--quiet", home=tmp_path, plugins="kmeans")
+    (run,) = invoke_json("run", "kmeans", "--seed", "3", "--quiet", home=tmp_path, plugins="kmeans")
     assert run["status"] == "ok"
     assert run["metrics"]["ari"] == 1.0
     reference = SkKMeans(n_clusters=3, n_init=10, random_state=3).fit(blob_points()[0])
@@ -32,6 +32,6 @@ def test_zoo_run_recovers_blobs_like_sklearn(tmp_path: Path) -> None:
     ],
 )
 def test_out_of_range_settings_exit_2_before_any_data_loads(tmp_path: Path, setting, message) -> None:
-    result = run_zoo("run", "kmeans", "--set", setting, home=tmp_path, plugins="kmeans", check=False)
+    result = invoke("run", "kmeans", "--set", setting, home=tmp_path, plugins="kmeans", check=False)
     assert result.returncode == 2 and message in result.stderr
     assert not (tmp_path / "runs").exists()

@@ -10,7 +10,7 @@ import zoo_knn
 from sklearn.neighbors import KNeighborsClassifier
 from zoo_knn.data import load_breast_cancer
 
-from zoo_core.testing import run_json, run_zoo
+from zoo_core.testing import invoke, invoke_json
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_each_model_builds_from_its_spec_defaults(splits, name: str) -> None:
 
 
 def test_zoo_run_knn_scores_like_sklearn_for_every_seed(tmp_path: Path, splits) -> None:
-    runs = run_json("run", "knn", "--seeds", "0,1", "--quiet", home=tmp_path, plugins="knn")
+    runs = invoke_json("run", "knn", "--seeds", "0,1", "--quiet", home=tmp_path, plugins="knn")
     assert [run["status"] for run in runs] == ["ok", "ok"], [run["error"] for run in runs]
     assert {run["dataset"] for run in runs} == {"breast-cancer"}
     # KNN has no randomness: every seed gives the same scores, and they are scikit-learn's.
@@ -52,6 +52,6 @@ def test_zoo_run_knn_scores_like_sklearn_for_every_seed(tmp_path: Path, splits) 
 )
 @pytest.mark.parametrize("model", ["knn", "sklearn-knn"])
 def test_out_of_range_settings_exit_2_before_any_data_loads(tmp_path: Path, model, setting, message) -> None:
-    result = run_zoo("run", model, "--set", setting, home=tmp_path, plugins="knn", check=False)
+    result = invoke("run", model, "--set", setting, home=tmp_path, plugins="knn", check=False)
     assert result.returncode == 2 and result.stderr.strip() == f"zoo: error: {message}"
     assert not (tmp_path / "runs").exists()

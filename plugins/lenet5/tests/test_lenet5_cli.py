@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from zoo_core.testing import run_json, run_zoo
+from zoo_core.testing import invoke, invoke_json
 
 # No test may try the network: the loaders skip torchvision's download when this is set.
 OFFLINE = {"ZOO_OFFLINE": "1"}
 
 
 def test_lenet5_learns_digits_in_three_epochs(tmp_path: Path) -> None:
-    (row,) = run_json(
+    (row,) = invoke_json(
         "run", "lenet5", "--dataset", "digits", "--epochs", "3", "--quiet",
         home=tmp_path, plugins="lenet5", env=OFFLINE,
     )  # fmt: skip
@@ -21,7 +21,7 @@ def test_lenet5_learns_digits_in_three_epochs(tmp_path: Path) -> None:
 
 
 def test_lenet5_falls_back_to_digits_without_mnist(tmp_path: Path) -> None:
-    result = run_zoo(
+    result = invoke(
         "run", "lenet5", "--epochs", "1", "--quiet", "--json", home=tmp_path, plugins="lenet5", env=OFFLINE
     )
     (row,) = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
@@ -33,7 +33,7 @@ def test_lenet5_falls_back_to_digits_without_mnist(tmp_path: Path) -> None:
 
 
 def test_lenet5_explicit_mnist_fails_naming_the_folder(tmp_path: Path) -> None:
-    result = run_zoo(
+    result = invoke(
         "run", "lenet5", "--dataset", "mnist", "--epochs", "1",
         home=tmp_path, plugins="lenet5", env=OFFLINE, check=False,
     )  # fmt: skip

@@ -6,12 +6,12 @@ from pathlib import Path
 
 from zoo_rnn.data import load_sine
 
-from zoo_core.testing import run_json
+from zoo_core.testing import invoke_json
 
 
 def test_short_run_on_sine_beats_the_series_variance(tmp_path: Path) -> None:
     # One thread: the model is tiny, and on a busy machine extra threads only contend.
-    (run,) = run_json(
+    (run,) = invoke_json(
         *("run", "rnn-cell", "--epochs", "20", "--seed", "0", "--quiet"),
         home=tmp_path,
         plugins="rnn",
