@@ -1,4 +1,4 @@
-"""The docs show real things: the scaffold's files, a plugin that is built and run, a generated tour."""
+"""The docs show real things: the scaffold's files, a plugin that is tested, a generated tour, live links."""
 
 from __future__ import annotations
 
@@ -156,3 +156,23 @@ def test_the_tour_names_a_run_by_the_shortest_unique_start_of_its_id():
     assert tool.unique_start(ids[0], ids) == "20261201-171534-gru"
     assert tool.unique_start(ids[2], ids) == "20261201-171557"
     assert tool.unique_start(ids[0], ids[:1]) == "20261201"
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's ids for the page's headings: lowercase, punctuation dropped, spaces as dashes."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"^```.*?^```", "", page.read_text(), flags=re.S | re.M), re.M)
+    return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_in_the_docs_reaches_a_file_and_heading_that_exist():
+    pages = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted(DOCS.glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)\s]+)\)", page.read_text()):
+            if re.match(r"[a-z]+:", target):  # https:, mailto:
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path) if path else page
+            if not linked.exists() or (anchor and anchor not in anchors(linked)):
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not broken, broken
