@@ -127,7 +127,13 @@ def versions() -> str:
     return text
 
 
-def preface(started: datetime, seconds: float) -> str:
+def load_note(load: float | None) -> str:
+    if load is None:
+        return ""
+    return f"- Load: {load:.1f} (1-minute average) when it started; other work stretches the durations.\n"
+
+
+def preface(started: datetime, seconds: float, load: float | None) -> str:
     return f"""# A tour of the command line
 
 <!-- Written by docs/tour.py (`nox -s tour`): change the steps there, not this file. -->
@@ -138,7 +144,7 @@ in {seconds / 60:.1f} min. Every command ran in a fresh zoo home in a temporary 
 
 - Machine: {machine()}.
 - Versions: {versions()}.
-
+{load_note(load)}
 Run ids, start times, durations and temporary paths are what that run produced, and differ every time.
 A command that fails on purpose shows its exit code after its output (standard error and standard
 output are shown together, in the order they were written).
@@ -153,6 +159,7 @@ def zoo_command() -> list[str]:
 
 def tour() -> str:
     started, clock = datetime.now(timezone.utc), time.monotonic()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     with tempfile.TemporaryDirectory(prefix="zoo-tour-") as folder:
         workdir = Path(folder)
         env = {k: v for k, v in os.environ.items() if not k.startswith("ZOO_")}
@@ -187,7 +194,7 @@ def tour() -> str:
                     f"{DOC.name} is unchanged. Its output:\n{result.stdout}"
                 )
             blocks.append(block(command, result.stdout, result.returncode))
-    return preface(started, time.monotonic() - clock) + "\n" + "\n".join(blocks)
+    return preface(started, time.monotonic() - clock, load) + "\n" + "\n".join(blocks)
 
 
 if __name__ == "__main__":
