@@ -95,3 +95,10 @@ def leaderboard(session: nox.Session) -> None:
         re.sub(f"{re.escape(start)}.*?{re.escape(end)}", lambda _: block, README.read_text(), flags=re.S)
     )
     session.log("README.md updated with the measured leaderboard")
+
+
+@nox.session(default=False)
+def tour(session: nox.Session) -> None:
+    """Run the commands of docs/tour.py in a fresh zoo home and write their real output to docs/tour.md."""
+    install_zoo(session, *PLUGINS)
+    session.run("python", str(ROOT / "docs" / "tour.py"))
