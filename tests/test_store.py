@@ -95,7 +95,7 @@ def test_a_new_database_carries_the_current_schema_version(tmp_path):
 
     store = Store(tmp_path / "results.sqlite")
     store.record(make_row("a"), {"accuracy": 0.5})
-    assert store.version == SCHEMA_VERSION == 3
+    assert store.version == SCHEMA_VERSION == 4
 
 
 def write_version_1(path, runs):
@@ -119,7 +119,7 @@ def test_an_older_database_is_migrated_keeping_every_run(tmp_path):
     store = Store(path)
     assert store.version == 0
     store.record(make_row("new", config={"seed": 0}, dataset_fingerprint="sha256:ab"), {"accuracy": 0.9})
-    assert store.version == 3
+    assert store.version == 4
     old, _, new = store.rows()
     assert (
         old["run_id"] == "old-0" and old["metrics"] == {"accuracy": 0.5} and old["hparams"] == {"hidden": 8}
@@ -129,7 +129,7 @@ def test_an_older_database_is_migrated_keeping_every_run(tmp_path):
     assert new["config"] == {"seed": 0} and new["dataset_fingerprint"] == "sha256:ab"
 
 
-def test_a_version_2_database_is_migrated_to_keep_settings_apart(tmp_path):
+def test_a_version_2_database_is_migrated_to_the_current_version(tmp_path):
     from zoo_core.store import ADD_PROVENANCE, APPLICATION_ID
 
     path = tmp_path / "results.sqlite"
@@ -140,8 +140,10 @@ def test_a_version_2_database_is_migrated_to_keep_settings_apart(tmp_path):
     [old] = Store(path).rows()
     assert old["hparams"] == {"hidden": 8} and old["trainer"] == {} and old["warnings"] == []
     assert old["metrics"] == {"accuracy": 0.5}
+    assert old["run_key"] == old["sweep_id"] == old["note"] == "" and old["training"] == {}
+    assert old["folder_bytes"] == 0
     with closing(sqlite3.connect(path)) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4
         assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
 
 
@@ -149,7 +151,7 @@ def test_the_cli_migrates_an_older_database(home, zoo):
     write_version_1(home / "results.sqlite", ["old-0", "old-1"])
     board = zoo("leaderboard", "--format", "csv").stdout
     assert "toy-points,toy-mlp,,2,0.55,0.07" in board  # the mean and std of the two old runs
-    assert Store(home / "results.sqlite").version == 3
+    assert Store(home / "results.sqlite").version == 4
     assert "old-1" in zoo("show", "old-1").stdout
 
 
@@ -161,7 +163,7 @@ def test_a_newer_database_is_refused_and_left_untouched(home, zoo):
     for args in (["run", "toy-mlp", "--quiet"], ["leaderboard"], ["runs"], ["show", "x"]):
         result = zoo(*args, check=False)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
-        assert "has schema version 9, newer than the 3 this zoo-core" in result.stderr
+        assert "has schema version 9, newer than the 4 this zoo-core" in result.stderr
         assert "upgrade zoo-core" in result.stderr
     assert path.read_bytes() == before
     assert not (home / "runs").exists()

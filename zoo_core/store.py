@@ -23,7 +23,7 @@ from .version import __version__
 
 # Bump SCHEMA_VERSION with every change to the tables, and add the step that brings the previous
 # version up to it to MIGRATIONS. The version lives in SQLite's own `PRAGMA user_version`.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Marks a file as the zoo's own (PRAGMA application_id), from version 3 on: 'zoo1' in ASCII.
 APPLICATION_ID = 0x7A6F6F31
 
@@ -74,8 +74,37 @@ ALTER TABLE runs ADD COLUMN trainer TEXT NOT NULL DEFAULT '{}';
 ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
 """
 
+# Version 4 is for runs people sweep and manage. A run's identity (run_key: a hash of model, dataset,
+# resolved settings and seed) and its sweep let a sweep resume; the sweeps table keeps each sweep's
+# plan. Tags, a note and the folder's size let people find, keep and remove runs; removals lists
+# run folders whose rows are gone but whose deletion has not finished (zoo gc completes it).
+# training holds what the trainer did: epochs run, best epoch, why it stopped, its curves.
+MANAGE_RUNS = """
+ALTER TABLE runs ADD COLUMN run_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN sweep_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN folder_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN training TEXT NOT NULL DEFAULT '{}';
+CREATE INDEX runs_by_key ON runs (run_key);
+CREATE TABLE tags (
+    run_id TEXT NOT NULL REFERENCES runs(run_id),
+    tag TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+);
+CREATE TABLE sweeps (
+    sweep_id TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    plan TEXT NOT NULL
+);
+CREATE TABLE removals (
+    run_dir TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    removed_at TEXT NOT NULL
+);
+"""
+
 # MIGRATIONS[v] turns a version-v database into version v + 1; version 0 is an empty file.
-MIGRATIONS = {0: CREATE_V1, 1: ADD_PROVENANCE, 2: SPLIT_SETTINGS}
+MIGRATIONS = {0: CREATE_V1, 1: ADD_PROVENANCE, 2: SPLIT_SETTINGS, 3: MANAGE_RUNS}
 
 
 @dataclass(frozen=True)
@@ -108,9 +137,14 @@ class RunRow:
     dataset_fingerprint: str = ""
     git_commit: str = ""  # of the plugin's source
     core_git_commit: str = ""
+    run_key: str = ""
+    sweep_id: str = ""
+    note: str = ""
+    folder_bytes: int = 0
+    training: Mapping[str, Any] = field(default_factory=dict)
 
 
-JSON_COLUMNS = ("hparams", "config", "trainer", "warnings")
+JSON_COLUMNS = ("hparams", "config", "trainer", "warnings", "training")
 
 
 class Store:
