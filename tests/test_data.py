@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from zoo_core.data import from_numpy, standardize, window_series
+from zoo_core.data import from_numpy, window_series
+from zoo_core.transforms import fit_standardization, standardize
 
 
 def test_window_series_is_chronological_and_leak_free():
@@ -38,9 +39,10 @@ def test_from_numpy_types_targets_by_task():
 def test_standardize_uses_training_statistics_only():
     train = np.array([[0.0], [2.0]])
     test = np.array([[100.0]])
-    scaled_train, scaled_test = standardize(train, test)
-    assert scaled_train.ravel().tolist() == [-1.0, 1.0]
-    assert scaled_test.ravel().tolist() == [99.0]
+    state = fit_standardization(train)
+    assert state == {"mean": [1.0], "scale": [1.0]}
+    assert standardize(train, **state).ravel().tolist() == [-1.0, 1.0]
+    assert standardize(test[0], **state).tolist() == [99.0]  # one row alike
 
 
 @pytest.mark.parametrize(("value", "expected"), [(None, False), ("", False), ("0", False), ("1", True)])

@@ -1,16 +1,41 @@
 """zoo_core: a plugin-based model zoo for PyTorch lessons.
 
-The public surface is small: the pluggy markers, the spec records plugins return, the
-data-split type, the run records hooks receive, and the errors a user can cause.
+Two small public surfaces, both listed in ``__all__``:
+
+- for notebooks and scripts, the zoo as a library: ``list_models``, ``create_model``,
+  ``load_dataset``, ``run``, ``load_run``, ``runs``, ``leaderboard`` and friends (see
+  docs/python-api.md);
+- for plugin authors: the pluggy markers, the spec records plugins return, the data-split
+  type, the run records hooks receive, and the errors a user can cause.
+
+Importing it loads neither torch nor pandas; the functions load them when they need them.
 """
 
 from __future__ import annotations
 
+# The modules named like two functions below are imported first: a submodule imported for the
+# first time would otherwise replace the function of the same name on this package.
+from . import leaderboard as _leaderboard_module  # noqa: F401
+from . import runs as _runs_module  # noqa: F401
+from .api import (
+    TrainedModel,
+    create_model,
+    info,
+    leaderboard,
+    list_datasets,
+    list_metrics,
+    list_models,
+    load_dataset,
+    load_run,
+    run,
+    runs,
+)
 from .data import Split, Splits
 from .errors import DataCorrupt, DataUnavailable, PluginError, UnknownName, ZooError
 from .hookspecs import hookimpl, hookspec
 from .runs import Estimator, RunConfig, RunResult
 from .specs import DatasetSpec, MetricSpec, ModelSpec
+from .trained import Prediction
 from .version import __version__
 
 __all__ = [
@@ -21,13 +46,25 @@ __all__ = [
     "MetricSpec",
     "ModelSpec",
     "PluginError",
+    "Prediction",
     "RunConfig",
     "RunResult",
     "Split",
     "Splits",
+    "TrainedModel",
     "UnknownName",
     "ZooError",
     "__version__",
+    "create_model",
     "hookimpl",
     "hookspec",
+    "info",
+    "leaderboard",
+    "list_datasets",
+    "list_metrics",
+    "list_models",
+    "load_dataset",
+    "load_run",
+    "run",
+    "runs",
 ]

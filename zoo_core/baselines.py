@@ -22,6 +22,9 @@ class MajorityClass:
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"label": self.label}
 
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        self.label = state["label"]
+
 
 class LastValue:
     """Forecasts that the next value equals the last one seen in the window."""
@@ -37,3 +40,6 @@ class LastValue:
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        pass  # nothing is learned

@@ -6,8 +6,8 @@ or in the loader, never per sample inside the training loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Mapping
 
 from . import environment
 
@@ -37,10 +37,16 @@ class Split:
 
 @dataclass(frozen=True)
 class Splits:
-    """A dataset's train and test splits, as returned by every loader."""
+    """A dataset's train and test splits, as returned by every loader.
+
+    ``transform_state`` holds what the dataset's transform fitted on the training split (plain
+    numbers, e.g. ``{"mean": [...], "scale": [...]}``); each run stores it, so a loaded run
+    preprocesses new inputs exactly as its training data was.
+    """
 
     train: Split
     test: Split
+    transform_state: Mapping[str, Any] = field(default_factory=dict)
 
 
 def target_dtype(task: str) -> torch.dtype:
@@ -107,14 +113,6 @@ def from_numpy(
         return Split(torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=targets))
 
     return Splits(split(x_train, y_train), split(x_test, y_test))
-
-
-def standardize(x_train: np.ndarray, x_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scale features with statistics of the training split only, so nothing leaks from test."""
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(x_train)
-    return scaler.transform(x_train), scaler.transform(x_test)
 
 
 def window_series(series: np.ndarray, window: int, test_points: int) -> Splits:

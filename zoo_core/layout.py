@@ -5,8 +5,8 @@
     <home>/results.sqlite       the results database (store.py)
     <home>/data/                dataset files (or $ZOO_DATA)
     <home>/runs/<run id>/       one folder per run: config.json, metrics.json, weights.pt,
-                                plots, error.txt for a failed run, and INCOMPLETE until
-                                the run's row is recorded
+                                transform.json (fitted preprocessing), plots, error.txt for
+                                a failed run, and INCOMPLETE until the run's row is recorded
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ INCOMPLETE = "INCOMPLETE"
 CONFIG = "config.json"
 METRICS = "metrics.json"
 WEIGHTS = "weights.pt"
+# What the dataset's transform fitted on the training split, when it fitted anything.
+TRANSFORM = "transform.json"
 ERROR = "error.txt"
 
 

@@ -33,6 +33,7 @@ from .registry import Registry, get_registry
 from .runs import RunConfig, RunResult, finite_or_none
 from .store import RunRow, Store
 from .threads import choose_threads, using_threads
+from .transforms import save_state
 from .version import __version__
 
 Notify = Callable[[str], None]
@@ -130,6 +131,7 @@ class Run:
             f"run {config.run_id} has not finished; until it does, nothing about it is recorded\n"
         )
         (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
+        save_state(folder, splits.transform_state)  # a loaded run preprocesses as its training data was
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         started = time.perf_counter()
         self.observers.started(config)

@@ -120,7 +120,9 @@ class Estimator(Protocol):
     Tensors arrive already on the run's device. ``fit`` may return a per-iteration loss
     history, which the run folder plots as its loss curve. ``predict`` returns labels for
     classification and clustering, values for forecasting. ``state_dict`` is what the run
-    folder saves as the trained weights.
+    folder saves as the trained weights; ``load_state_dict(state)`` (not required to run, but
+    checked by the conformance kit) puts it back, so that a recorded run can be loaded and
+    predict (``zoo_core.load_run``, `zoo predict`).
     """
 
     def fit(self, x: Any, y: Any) -> Sequence[float] | None: ...

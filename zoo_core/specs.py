@@ -142,7 +142,16 @@ class ModelSpec:
 
 @dataclass(frozen=True, kw_only=True)
 class DatasetSpec:
-    """A dataset a plugin offers. ``loader(data_dir)`` returns :class:`zoo_core.data.Splits`."""
+    """A dataset a plugin offers. ``loader(data_dir)`` returns :class:`zoo_core.data.Splits`.
+
+    ``transform(sample, **state)`` turns one raw sample (an image of any size, a row of
+    features) into one model input, as torchvision's ``weights.transforms()`` does; the loader
+    runs the same code, so training and prediction cannot drift. A transform fitted on the
+    training split (standardisation) takes what it fitted as keyword arguments: the loader
+    returns them in ``Splits.transform_state`` and every run stores them. ``raw(data_dir)``
+    gives ``(train, test)`` raw samples in the loader's order, so the conformance kit can check
+    that the transform of each gives what the loader returns; both or neither are declared.
+    """
 
     name: str
     task: str
@@ -157,6 +166,8 @@ class DatasetSpec:
     offline: bool = True
     # The metric that ranks the leaderboard for this dataset; None means the task's default.
     primary_metric: str | None = None
+    transform: Ref | None = None
+    raw: Ref | None = None
 
     def load(self, data_dir: Any) -> Any:
         return resolve(self.loader)(data_dir)
@@ -165,6 +176,15 @@ class DatasetSpec:
         """What is wrong with this record's fields; empty when nothing is."""
         problems = _common_problems(self, ("description", "source", "license"))
         problems += _ref_problems(self.loader, "loader")
+        for label in ("transform", "raw"):
+            if getattr(self, label) is not None:
+                problems += _ref_problems(getattr(self, label), label)
+        if (self.transform is None) != (self.raw is None):
+            given, missing = ("transform", "raw") if self.raw is None else ("raw", "transform")
+            problems.append(
+                f"{given} is given without {missing}: the kit checks a transform on the raw samples, "
+                "so declare both or neither"
+            )
         shape = self.input_shape
         if not (isinstance(shape, tuple) and shape and all(_is_int(d) and d > 0 for d in shape)):
             problems.append(f"input_shape {shape!r} must be a tuple of positive ints, one per sample axis")

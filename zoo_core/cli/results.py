@@ -38,12 +38,13 @@ def register(commands: Any) -> None:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
-    from .. import leaderboard
+    # By name: `from .. import leaderboard` gives zoo_core.leaderboard, the API function.
     from ..layout import database_path, zoo_home
+    from ..leaderboard import boards, render_all, write
     from ..store import Store
 
     database = database_path(zoo_home(args.home))
-    tables = leaderboard.boards(
+    tables = boards(
         Store(database).rows(),
         registry(),
         str(database),
@@ -54,7 +55,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     if not tables:
         say(f"no successful runs recorded in {database} yet; try `zoo run lenet5`")
         return 0
-    leaderboard.write(leaderboard.render_all(tables, args.format), args.output)
+    write(render_all(tables, args.format), args.output)
     if args.plot:
         from ..plots import leaderboard_bars
 

@@ -333,6 +333,10 @@ class _CentroidClustering:
         """The fitted centroids; empty before ``fit``, as there is nothing to save yet."""
         return {} if self.cluster_centers is None else {"centroids": self.cluster_centers}
 
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Take the centroids of a saved ``state_dict``, as if fitted (for a loaded run)."""
+        self.cluster_centers = state.get("centroids")
+
 
 class KMeans(_CentroidClustering):
     """K-Means clustering as a zoo Estimator: k-means++ seeding, then Lloyd iterations.

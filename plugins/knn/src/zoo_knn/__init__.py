@@ -52,6 +52,9 @@ def zoo_datasets() -> list[DatasetSpec]:
             name="breast-cancer",
             task="classification",
             loader="zoo_knn.data:load_breast_cancer",
+            # A row of the 30 raw features, scaled with the training statistics each run stores.
+            transform="zoo_core.transforms:standardize",
+            raw="zoo_knn.data:raw_breast_cancer",
             description=(
                 "Breast Cancer Wisconsin (Diagnostic): 30 features of cell nuclei per tumour; "
                 "the lesson's 70/30 split (random_state=42), standardised with training statistics"

@@ -34,6 +34,10 @@ class SklearnKNN:
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"x": self.x, "y": self.y}
 
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Fit on the training set a saved ``state_dict`` holds (for a loaded run)."""
+        self.fit(state["x"], state["y"])
+
 
 def build_sklearn_knn(dataset: DatasetSpec, *, k: int, metric: str, p: float) -> SklearnKNN:
     """The zoo's factory; scikit-learn learns the classes from the labels it is given."""

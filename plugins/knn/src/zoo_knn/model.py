@@ -116,6 +116,10 @@ class KNNClassifier:
         votes = F.one_hot(self.y[index], self.num_classes).sum(1)
         return votes.argmax(1)
 
+    def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
+        """Fit on the training set a saved ``state_dict`` holds (for a loaded run)."""
+        self.fit(state["x"], state["y"])
+
 
 def build_knn(dataset: DatasetSpec, *, k: int, metric: str, p: float, chunk_size: int) -> KNNClassifier:
     """The zoo's factory: size the vote by the dataset's classes."""

@@ -80,6 +80,8 @@ def zoo_datasets() -> list[DatasetSpec]:
         DatasetSpec(
             name="mnist",
             loader="zoo_lenet5.data:load_mnist",
+            transform="zoo_lenet5.data:mnist_transform",
+            raw="zoo_lenet5.data:raw_mnist",
             description=(
                 "Handwritten digits, 28x28 padded to 32x32. Read from <data>/MNIST/raw "
                 "(.gz files are unpacked), else downloaded by torchvision unless ZOO_OFFLINE=1"
@@ -92,6 +94,8 @@ def zoo_datasets() -> list[DatasetSpec]:
         DatasetSpec(
             name="fashion-mnist",
             loader="zoo_lenet5.data:load_fashion_mnist",
+            transform="zoo_lenet5.data:mnist_transform",
+            raw="zoo_lenet5.data:raw_fashion_mnist",
             description=(
                 "Zalando's clothing images, 28x28 padded to 32x32. Read from <data>/FashionMNIST/raw, "
                 "else unpacked from Debian's dataset-fashion-mnist package (which makes it work "
@@ -106,6 +110,8 @@ def zoo_datasets() -> list[DatasetSpec]:
             name="digits",
             task="classification",
             loader="zoo_lenet5.data:load_digits",
+            transform="zoo_lenet5.data:digits_transform",
+            raw="zoo_lenet5.data:raw_digits",
             description=(
                 "scikit-learn's bundled 8x8 handwritten digits, upsampled to 32x32 and scaled like "
                 "MNIST: the offline stand-in for MNIST (fixed stratified 75/25 split)"

@@ -10,7 +10,7 @@ import gzip
 import shutil
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from zoo_core import DataCorrupt, DataUnavailable
 from zoo_core.data import Split, Splits, offline
@@ -28,17 +28,22 @@ SIDE = 32
 DIGITS_TEST_FRACTION = 0.25
 
 
-def to_lenet_input(images: torch.Tensor) -> torch.Tensor:
-    """uint8 images (N, 28, 28) -> float32 (N, 1, 32, 32), zero-padded 2 px and scaled to [-1, 1].
+def to_lenet_input(images: torch.Tensor, field: int = 28) -> torch.Tensor:
+    """Grayscale images (N, H, W), uint8 or floats in [0, 1] -> float32 (N, 1, 32, 32) in [-1, 1].
 
-    Padding keeps the digits' 28x28 strokes undistorted inside LeNet's 32x32 field, as in
-    LeCun et al. (1998); the lesson's ``Resize(32)`` stretches them instead.
+    Each image is resized to ``field`` x ``field`` unless it has that size, then zero-padded to
+    32x32. MNIST's 28x28 strokes are padded 2 px, undistorted inside LeNet's 32x32 field, as in
+    LeCun et al. (1998); the lesson's ``Resize(32)`` stretches them instead. Every loader and
+    every transform of this lesson ends here, so training and prediction cannot drift.
     """
     import torch.nn.functional as F
 
-    pad = (SIDE - images.shape[-1]) // 2
-    x = F.pad(images.unsqueeze(1), (pad, pad, pad, pad)).float() / 255.0
-    return (x - 0.5) / 0.5
+    from zoo_core.transforms import resize
+
+    x = images.unsqueeze(1)
+    x = resize(x.float() if x.is_floating_point() else x.float() / 255.0, field)
+    pad = (SIDE - field) // 2
+    return (F.pad(x, (pad, pad, pad, pad)) - 0.5) / 0.5
 
 
 def _unpack(gz: Path, target: Path) -> None:
@@ -142,18 +147,72 @@ def load_fashion_mnist(data_dir: Path) -> Splits:
 def load_digits(data_dir: Path) -> Splits:
     """scikit-learn's 8x8 digits, upsampled to 32x32 and scaled like MNIST; a fixed stratified split."""
     import torch
-    import torch.nn.functional as F
+
+    x_train, x_test, y_train, y_test = _digits_split()
+
+    def split(images: np.ndarray, labels: np.ndarray) -> Split:
+        x = to_lenet_input(torch.from_numpy(images), field=SIDE)
+        return Split(x, torch.as_tensor(labels, dtype=torch.int64))
+
+    return Splits(split(x_train, y_train), split(x_test, y_test))
+
+
+def _digits_split() -> list[np.ndarray]:
+    """Train and test images as floats in [0, 1] (scikit-learn's 0..16 scaled), then their labels."""
+    import numpy as np
     from sklearn.datasets import load_digits as sklearn_digits
     from sklearn.model_selection import train_test_split
 
     digits = sklearn_digits()
-    x_train, x_test, y_train, y_test = train_test_split(
-        digits.images, digits.target, test_size=DIGITS_TEST_FRACTION, stratify=digits.target, random_state=0
+    images = (digits.images / 16.0).astype(np.float32)
+    return train_test_split(
+        images, digits.target, test_size=DIGITS_TEST_FRACTION, stratify=digits.target, random_state=0
     )
 
-    def split(images: np.ndarray, labels: np.ndarray) -> Split:
-        x = torch.as_tensor(images, dtype=torch.float32).unsqueeze(1) / 16.0
-        x = F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False)
-        return Split((x - 0.5) / 0.5, torch.as_tensor(labels, dtype=torch.int64))
 
-    return Splits(split(x_train, y_train), split(x_test, y_test))
+# -- one raw image at a time, for prediction; raw images for the conformance kit's check --------
+
+
+def mnist_transform(image: Any) -> torch.Tensor:
+    """One image of any size and colour mode -> LeNet's input (1, 32, 32), as MNIST's images are made.
+
+    Grayscale, resized to 28x28 unless it is, padded to 32x32, scaled to [-1, 1]. Like MNIST's,
+    the strokes should be light on a dark background. A PIL image, or an array: uint8 0..255,
+    or floats in [0, 1].
+    """
+    from zoo_core.transforms import grayscale
+
+    return to_lenet_input(grayscale(image).unsqueeze(0))[0]
+
+
+def digits_transform(image: Any) -> torch.Tensor:
+    """One image of any size and colour mode -> LeNet's input (1, 32, 32), as digits' images are made:
+    grayscale, resized to 32x32, scaled to [-1, 1] (light strokes on a dark background)."""
+    from zoo_core.transforms import grayscale
+
+    return to_lenet_input(grayscale(image).unsqueeze(0), field=SIDE)[0]
+
+
+def raw_idx_images(class_name: str, data_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """The uint8 train and test images (N, 28, 28) of an IDX dataset whose files are in place."""
+    raw = Path(data_dir) / class_name / "raw"
+    paths = [raw / f"{prefix}-images-idx3-ubyte" for prefix in ("train", "t10k")]
+    missing = [path.name for path in paths if not path.is_file()]
+    if missing:
+        raise DataUnavailable(f"{class_name} not found: {', '.join(missing)} missing from {raw}")
+    train, test = (_read(path, "read_image_file") for path in paths)
+    return train, test
+
+
+def raw_mnist(data_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    return raw_idx_images("MNIST", data_dir)
+
+
+def raw_fashion_mnist(data_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    return raw_idx_images("FashionMNIST", data_dir)
+
+
+def raw_digits(data_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The digits split's 8x8 images as floats in [0, 1]: train, test."""
+    x_train, x_test, _, _ = _digits_split()
+    return x_train, x_test

@@ -40,6 +40,10 @@ def avg_pool_2x2(x: torch.Tensor) -> torch.Tensor:
     """2x2 average pooling with stride 2; odd sizes (floored by torch) take torch's own kernel."""
     if x.shape[-1] % 2 or x.shape[-2] % 2 or not x.is_contiguous():
         return F.avg_pool2d(x, kernel_size=2)
+    if not (torch.is_grad_enabled() and x.requires_grad):
+        # Nothing to differentiate (prediction, export): the same sums without an autograd node,
+        # which TorchScript and ONNX cannot export.
+        return _AvgPool2x2.forward(None, x)
     return _AvgPool2x2.apply(x)
 
 

@@ -1,0 +1,207 @@
+"""The zoo as a library: what `zoo list`, `zoo info`, `zoo run` and `zoo leaderboard` do, as functions.
+
+Every function here is re-exported by ``zoo_core``. None imports torch or pandas before it
+needs them: listing the zoo costs what `zoo list` costs. Functions that read or write results
+take ``home`` (default: ``$ZOO_HOME``, else the per-user folder), as the command's ``--home``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Union
+
+from . import layout
+from .errors import ZooError
+from .names import suggest
+from .trained import TrainedModel, load_run
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .data import Splits
+    from .registry import Entry
+    from .runs import RunResult
+
+__all__ = [
+    "TrainedModel",
+    "create_model",
+    "info",
+    "leaderboard",
+    "list_datasets",
+    "list_metrics",
+    "list_models",
+    "load_dataset",
+    "load_run",
+    "run",
+    "runs",
+]
+
+Pattern = Union[str, Iterable[str], None]
+
+
+def _registry() -> Any:
+    from .registry import get_registry
+
+    return get_registry()
+
+
+def _names(table: dict[str, Entry], pattern: Pattern, task: str | None) -> list[str]:
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern or ["*"])
+    return sorted(
+        name
+        for name, entry in table.items()
+        if task in (None, entry.spec.task) and any(fnmatch.fnmatchcase(name, p) for p in patterns)
+    )
+
+
+def list_models(pattern: Pattern = None, *, task: str | None = None, dataset: str | None = None) -> list[str]:
+    """Names of the installed models, sorted; ``pattern`` is a wildcard (or several) as in timm.
+
+    ``list_models("lenet*")``, ``list_models(task="forecasting")``, and with ``dataset`` only
+    the models that can run on that dataset.
+    """
+    from .planning import incompatibility
+
+    registry = _registry()
+    names = _names(registry.models, pattern, task)
+    if dataset is None:
+        return names
+    spec = registry.dataset(dataset).spec
+    return [name for name in names if incompatibility(registry.models[name].spec, spec) is None]
+
+
+def list_datasets(pattern: Pattern = None, *, task: str | None = None) -> list[str]:
+    """Names of the installed datasets, sorted, filtered like :func:`list_models`."""
+    return _names(_registry().datasets, pattern, task)
+
+
+def list_metrics(pattern: Pattern = None, *, task: str | None = None) -> list[str]:
+    """Names of the installed metrics, sorted, filtered like :func:`list_models`."""
+    return _names(_registry().metrics, pattern, task)
+
+
+def info(name: str) -> dict[str, Any]:
+    """Everything known about a model, dataset or metric: the record `zoo info NAME --json` prints."""
+    from .catalog import info_record
+
+    return info_record(_registry(), name)
+
+
+def create_model(name: str, dataset: str | None = None, **hparams: Any) -> Any:
+    """An untrained model, sized for ``dataset`` (default: the model's own), with its hyperparameters.
+
+    ``hparams`` override the model's own hyperparameters only; trainer settings such as
+    ``epochs`` or ``lr`` belong to a run (:func:`run`) and are refused here.
+    """
+    from .planning import plan_run
+    from .recipe import TRAINER_DEFAULTS
+
+    registry = _registry()
+    spec = registry.model(name).spec
+    trainer = sorted(key for key in hparams if key in TRAINER_DEFAULTS and key not in spec.defaults)
+    if trainer:
+        raise ZooError(
+            f"create_model takes {name}'s own hyperparameters, and {', '.join(trainer)} "
+            f"{'is a trainer setting' if len(trainer) == 1 else 'are trainer settings'}: "
+            "give trainer settings to zoo_core.run(...)"
+        )
+    plan = plan_run(registry, name, dataset, hparams)
+    return spec.build(plan.dataset.spec, **plan.settings.model)
+
+
+def load_dataset(name: str, *, home: Path | str | None = None) -> Splits:
+    """The dataset's train and test splits, as every run gets them (read from ``<home>/data``)."""
+    from .loading import checked_load
+
+    return checked_load(_registry().dataset(name), layout.data_dir(layout.zoo_home(home)))
+
+
+def run(
+    model: str,
+    dataset: str | None = None,
+    seed: int = 0,
+    *,
+    home: Path | str | None = None,
+    device: str = "auto",
+    threads: int | None = None,
+    progress: bool = False,
+    **settings: Any,
+) -> RunResult:
+    """Train and test ``model`` as `zoo run` does, record the run in the store, return its result.
+
+    ``settings`` are the model's hyperparameters and, for gradient-trained models, the
+    trainer's (``epochs``, ``lr``, ...), checked as ``--set`` checks them. A note such as the
+    fallback to another dataset is given as a warning.
+    """
+    from .hparams import check_threads
+    from .runner import run as run_one
+
+    return run_one(
+        model,
+        dataset,
+        seed=seed,
+        overrides=settings,
+        home=layout.zoo_home(home),
+        device=device,
+        threads=check_threads(threads) if threads is not None else None,
+        progress=progress,
+        notify=lambda message: warnings.warn(message, stacklevel=4),
+    )
+
+
+def _rows(home: Path | str | None) -> tuple[list[dict[str, Any]], str]:
+    from .store import Store
+
+    database = layout.database_path(layout.zoo_home(home))
+    return Store(database).rows(), str(database)
+
+
+def runs(*, home: Path | str | None = None, **filters: Any) -> pd.DataFrame:
+    """Every recorded run as a row, oldest first, keeping those whose columns equal ``filters``.
+
+    ``runs(model="knn", status="ok")``. Metrics are columns named ``metrics.<name>``.
+    """
+    import pandas as pd
+
+    from .leaderboard import METRIC_PREFIX
+
+    rows, _ = _rows(home)
+    if rows:
+        unknown = sorted(set(filters) - set(rows[0]))
+        if unknown:
+            raise ZooError(f"runs have no column {unknown[0]!r}{suggest(unknown[0], rows[0])}")
+    kept = [row for row in rows if all(row.get(key) == value for key, value in filters.items())]
+    return pd.DataFrame(
+        [
+            {
+                **{k: v for k, v in row.items() if k != "metrics"},
+                **{METRIC_PREFIX + name: value for name, value in row["metrics"].items()},
+            }
+            for row in kept
+        ]
+    )
+
+
+def leaderboard(
+    task: str | None = None,
+    *,
+    home: Path | str | None = None,
+    dataset: str | None = None,
+    model: str | None = None,
+) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    """The numbers of `zoo leaderboard`: mean and std over seeds, best first within each dataset.
+
+    With ``task``, that task's table; without, ``{task: table}`` for every task with runs (their
+    metrics differ). ``dataset`` and ``model`` keep only their runs.
+    """
+    from .leaderboard import boards
+
+    rows, where = _rows(home)
+    tables = boards(rows, _registry(), where, task=task, dataset=dataset, model=model)
+    if task is None:
+        return tables
+    import pandas as pd
+
+    return tables.get(task, pd.DataFrame())
