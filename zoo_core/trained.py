@@ -126,10 +126,7 @@ class TrainedModel:
         import torch
 
         with torch.no_grad():
-            if not self.spec.gradient:
-                outputs = self.model.predict(x).cpu()
-            else:
-                outputs = torch.cat([self.model(x[i : i + BATCH]) for i in range(0, len(x), BATCH)]).cpu()
+            outputs = self.model.predict(x).cpu() if not self.spec.gradient else batched(self.model, x).cpu()
         if self.task == "forecasting":
             return [Prediction(value=float(v)) for v in outputs.reshape(len(x), -1)[:, 0]]
         classes = self.dataset.classes if self.task == "classification" else ()
@@ -150,6 +147,15 @@ class TrainedModel:
 
         entry = get_registry().dataset(self.dataset.name)
         return checked_load(entry, layout.data_dir(layout.zoo_home(home))).test.x
+
+
+def batched(function: Callable[[Any], Any], x: torch.Tensor) -> Any:
+    """``function(x)`` computed :data:`BATCH` inputs at a time, concatenated (tensors or arrays)."""
+    import numpy as np
+    import torch
+
+    parts = [function(x[start : start + BATCH]) for start in range(0, len(x), BATCH)]
+    return torch.cat(parts) if isinstance(parts[0], torch.Tensor) else np.concatenate(parts)
 
 
 def load_run(run_id: str, *, device: str = "auto", home: Path | str | None = None) -> TrainedModel:
