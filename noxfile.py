@@ -50,6 +50,14 @@ def plugin(session: nox.Session, name: str) -> None:
     session.run("pytest", f"plugins/{name}/tests", *session.posargs)
 
 
+@nox.session(default=False, tags=["integration"])
+def onnx(session: nox.Session) -> None:
+    """Install zoo-core[onnx] with lenet5 and gru, and run their export tests, ONNX included."""
+    install_zoo(session, "lenet5", "gru")
+    session.install(".[onnx]")  # the extra's packages, as a user gets them
+    session.run("pytest", "plugins/lenet5/tests", "plugins/gru/tests", "-k", "export", *session.posargs)
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Time each figure of the benchmark issue side by side and write benchmarks/RESULTS.md."""

@@ -58,8 +58,9 @@ class Outcome:
 def plugin_checks(name: str) -> list[Check]:
     """Every conformance check for the installed plugin ``name`` (its entry-point name), in order.
 
-    Plugin-wide checks come first, then three per model, two per dataset and two per metric
-    the plugin registers. Raises :class:`zoo_core.UnknownName` when no such plugin is installed.
+    Plugin-wide checks come first, then four per model, two per dataset (three when it
+    declares a transform) and two per metric the plugin registers. Raises
+    :class:`zoo_core.UnknownName` when no such plugin is installed.
     """
     from importlib.metadata import entry_points
 
@@ -86,12 +87,17 @@ def plugin_checks(name: str) -> list[Check]:
             Check(f"model-spec[{model}]", lambda m=model: kit.check_model_spec(m)),
             Check(f"model-fit[{model}]", lambda m=model: kit.check_model_fit(m)),
             Check(f"model-determinism[{model}]", lambda m=model: kit.check_model_determinism(m)),
+            Check(f"model-reload[{model}]", lambda m=model: kit.check_model_reload(m)),
         ]
     for dataset in datasets:
         checks += [
             Check(f"dataset-spec[{dataset}]", lambda d=dataset: kit.check_dataset_spec(d)),
             Check(f"dataset-load[{dataset}]", lambda d=dataset: kit.check_dataset_load(d)),
         ]
+        if kit.has_transform(dataset):
+            checks.append(
+                Check(f"dataset-transform[{dataset}]", lambda d=dataset: kit.check_dataset_transform(d))
+            )
     for metric in metrics:
         checks += [
             Check(f"metric-spec[{metric}]", lambda m=metric: kit.check_metric_spec(m)),
@@ -339,6 +345,45 @@ class _Kit:
                 "global generator, which the runner seeds, not from the clock or the OS"
             )
 
+    def check_model_reload(self, name: str) -> None:
+        """A fresh model given the tiny run's ``state_dict`` predicts what the trained one did,
+        as a recorded run loaded back (``zoo_core.load_run``) must."""
+        import numpy as np
+        import torch
+
+        from . import training
+        from .fitting import build_model, seed_everything
+
+        run = self._tiny_run(name)
+        plan, splits = self._prepare(name)
+        seed_everything(SEED + 1)  # a fresh network starts from other weights than the trained one
+        model = build_model(plan)
+        if not hasattr(model, "load_state_dict"):
+            raise CheckFailed(
+                f"{type(model).__name__} has no load_state_dict(state): a recorded run of {name} cannot be "
+                "loaded back to predict; give it one that restores what state_dict() returns"
+            )
+        model.load_state_dict(
+            {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in run.state.items()}
+        )
+        spec = plan.model.spec
+        if spec.gradient:
+            predictions = training.predict(model, splits.test.x, task=spec.task)
+        else:
+            with torch.no_grad():
+                predictions = model.predict(splits.test.x)
+        predictions = predictions.detach().cpu().numpy()
+        if predictions.shape != run.predictions.shape or not np.array_equal(predictions, run.predictions):
+            changed = (
+                int((predictions != run.predictions).sum())
+                if predictions.shape == run.predictions.shape
+                else "all"
+            )
+            raise CheckFailed(
+                f"a model rebuilt from its state_dict predicts differently ({changed} of {run.test_size} "
+                "test predictions): load_state_dict must restore everything predict uses"
+            )
+
     def _model(self, name: str) -> Any:
         from .registry import get_registry
 
@@ -443,6 +488,56 @@ class _Kit:
                 raise CheckFailed(f"declared offline=True but unavailable: {exc}") from exc
             raise CheckSkipped(f"{name} is not available here: {exc}") from exc
         _fail_on(split_problems(spec, splits, sizes=True))
+
+    def has_transform(self, name: str) -> bool:
+        from .registry import get_registry
+
+        return get_registry().dataset(name).spec.transform is not None
+
+    def check_dataset_transform(self, name: str) -> None:
+        """The transform of each raw sample (a few, evenly spaced) is what the loader returns for it."""
+        import torch
+
+        from .errors import DataUnavailable, ZooError
+        from .layout import data_dir, zoo_home
+        from .specs import resolve
+        from .transforms import bind
+
+        spec = self._dataset(name)
+        folder = data_dir(zoo_home())
+        try:
+            with _offline():
+                splits = spec.load(folder)
+                raw = resolve(spec.raw)(folder)
+        except DataUnavailable as exc:
+            raise CheckSkipped(f"{name} is not available here: {exc}") from exc
+        try:
+            transform = bind(spec, splits.transform_state)
+        except ZooError as exc:
+            raise CheckFailed(f"{exc}; the loader must return it in Splits(transform_state=...)") from exc
+        if not (isinstance(raw, tuple) and len(raw) == 2):
+            raise CheckFailed(f"raw() must return (train samples, test samples), got {type(raw).__name__}")
+        problems = []
+        for part, samples, split in (("train", raw[0], splits.train), ("test", raw[1], splits.test)):
+            if len(samples) != len(split):
+                problems.append(f"raw() gives {len(samples)} {part} samples but the loader {len(split)}")
+                continue
+            for row in torch.linspace(0, len(split) - 1, min(TINY_TEST, len(split))).round().long().tolist():
+                got, expected = transform(samples[row]), split.x[row]
+                if not isinstance(got, torch.Tensor) or tuple(got.shape) != tuple(expected.shape):
+                    shape = tuple(got.shape) if isinstance(got, torch.Tensor) else type(got).__name__
+                    problems.append(
+                        f"the transform of {part} sample {row} is {shape}, not {tuple(expected.shape)}"
+                    )
+                    break
+                difference = float((got.to(expected.dtype) - expected).abs().max())
+                if not difference <= 1e-5:
+                    problems.append(
+                        f"the transform of raw {part} sample {row} differs from what the loader returns by "
+                        f"{difference:.3g}: the loader and the transform must share their code"
+                    )
+                    break
+        _fail_on(problems)
 
     # -- metrics ------------------------------------------------------------------------------
 

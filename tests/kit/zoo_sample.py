@@ -86,6 +86,9 @@ class NearestCentroid:
     def state_dict(self):
         return {"centroids": self.centroids}
 
+    def load_state_dict(self, state):
+        self.centroids = state["centroids"]
+
 
 def load_points(data_dir):
     import numpy as np
