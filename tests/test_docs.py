@@ -176,3 +176,21 @@ def test_every_relative_link_in_the_docs_reaches_a_file_and_heading_that_exist()
             if not linked.exists() or (anchor and anchor not in anchors(linked)):
                 broken.append(f"{page.relative_to(ROOT)}: {target}")
     assert not broken, broken
+
+
+def test_every_python_api_example_runs_in_the_tests_of_the_plugin_it_needs():
+    tool = docs_tool("doctests")
+    needed = tool.plugins()
+    assert needed, "docs/python-api.md lost its doctest blocks"
+    for plugin in needed:
+        tests = ROOT / "plugins" / plugin / "tests"
+        callers = [path for path in tests.glob("test_*.py") if f'doctests.run("{plugin}"' in path.read_text()]
+        assert callers, f"no test in {tests} runs the python-api.md blocks that need {plugin}"
+
+
+def test_the_python_api_page_documents_every_library_function():
+    import zoo_core
+
+    page = (DOCS / "python-api.md").read_text()
+    functions = [name for name in zoo_core.__all__ if name.islower() and not name.startswith(("hook", "_"))]
+    assert [name for name in functions if f"{name}(" not in page] == []

@@ -49,11 +49,9 @@ def only_gru_cell(monkeypatch):
 
 
 def test_a_short_run_learns_the_sine(only_gru_cell, tmp_path):
-    from zoo_core.runner import run
+    from zoo_core import run
 
-    result = run(
-        "gru-cell", "gru-cell-test-sine", seed=0, overrides={"epochs": 80, "lr": 1e-2}, home=tmp_path
-    )
+    result = run("gru-cell", "gru-cell-test-sine", seed=0, epochs=80, lr=1e-2, home=tmp_path)
     assert result.status == "ok"
     assert result.num_params == 3 * 16 * (1 + 16 + 2) + 17  # nn.GRUCell(1, 16) + Linear(16, 1)
     # The targets are sine values (variance 0.5). Guessing the last value errs by
@@ -64,17 +62,17 @@ def test_a_short_run_learns_the_sine(only_gru_cell, tmp_path):
 
 
 def test_default_dataset_missing_is_one_clear_error(only_gru_cell, tmp_path):
-    from zoo_core.runner import run
+    from zoo_core import run
 
     with pytest.raises(ZooError, match="noisy-sine"):
         run("gru-cell", home=tmp_path)
 
 
 def test_a_cpu_run_reproduces_exactly(only_gru_cell, tmp_path):
+    from zoo_core import run
     from zoo_core.reproduce import reproduce
-    from zoo_core.runner import run
 
-    original = run("gru-cell", "gru-cell-test-sine", seed=3, overrides={"epochs": 5}, home=tmp_path)
+    original = run("gru-cell", "gru-cell-test-sine", seed=3, epochs=5, home=tmp_path)
     check = reproduce(original.run_id, tmp_path)
     assert check.matches and check.same_weights and check.same_data
     assert {m.name: m.reproduced for m in check.metrics} == dict(original.metrics)
