@@ -18,7 +18,6 @@ from __future__ import annotations
 from . import leaderboard as _leaderboard_module  # noqa: F401
 from . import runs as _runs_module  # noqa: F401
 from .api import (
-    TrainedModel,
     create_model,
     info,
     leaderboard,
@@ -26,7 +25,6 @@ from .api import (
     list_metrics,
     list_models,
     load_dataset,
-    load_run,
     run,
     runs,
 )
@@ -35,7 +33,7 @@ from .errors import DataCorrupt, DataUnavailable, PluginError, UnknownName, ZooE
 from .hookspecs import hookimpl, hookspec
 from .runs import Estimator, RunConfig, RunResult
 from .specs import DatasetSpec, MetricSpec, ModelSpec
-from .trained import Prediction
+from .trained import Prediction, TrainedModel, load_run
 from .version import __version__
 
 __all__ = [

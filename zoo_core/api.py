@@ -1,8 +1,9 @@
 """The zoo as a library: what `zoo list`, `zoo info`, `zoo run` and `zoo leaderboard` do, as functions.
 
-Every function here is re-exported by ``zoo_core``. None imports torch or pandas before it
-needs them: listing the zoo costs what `zoo list` costs. Functions that read or write results
-take ``home`` (default: ``$ZOO_HOME``, else the per-user folder), as the command's ``--home``.
+Every function here is re-exported by ``zoo_core``, with ``load_run`` (a trained run, ready to
+predict) from :mod:`zoo_core.trained`. None imports torch or pandas before it needs them:
+listing the zoo costs what `zoo list` costs. Functions that read or write results take ``home``
+(default: ``$ZOO_HOME``, else the per-user folder), as the command's ``--home``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Iterable, Union
 from . import layout
 from .errors import ZooError
 from .names import suggest
-from .trained import TrainedModel, load_run
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -23,20 +23,6 @@ if TYPE_CHECKING:
     from .data import Splits
     from .registry import Entry
     from .runs import RunResult
-
-__all__ = [
-    "TrainedModel",
-    "create_model",
-    "info",
-    "leaderboard",
-    "list_datasets",
-    "list_metrics",
-    "list_models",
-    "load_dataset",
-    "load_run",
-    "run",
-    "runs",
-]
 
 Pattern = Union[str, Iterable[str], None]
 

@@ -28,6 +28,7 @@ __all__ = [
     "Result",
     "check_plugin",
     "dataset_spec",
+    "export_checked",
     "invoke",
     "invoke_json",
     "plugin_checks",
@@ -141,6 +142,21 @@ def run_json(
     """Run ``zoo <args> --json`` in a new process and parse its JSON lines (one object per run)."""
     out = run_zoo(*args, "--json", home=home, plugins=plugins, env=env).stdout
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def export_checked(run_id: str, fmt: str, path: Path, *, home: Path, **options: Any) -> float:
+    """Run `zoo export RUN_ID --format FMT --output PATH` in this process; return the largest
+    difference from the model it reported. The calling test is skipped when FMT's packages are
+    not installed (ONNX comes with zoo-core[onnx])."""
+    import pytest
+
+    from .export import FORMATS
+
+    for package in FORMATS[fmt]:
+        pytest.importorskip(package)
+    result = invoke("export", run_id, "--format", fmt, "--output", str(path), home=home, **options)
+    assert result.stdout == f"{path}\n" and path.is_file(), result
+    return float(result.stderr.split("largest difference from the model ")[1].split()[0])
 
 
 def dataset_spec(

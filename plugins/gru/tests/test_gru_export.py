@@ -8,7 +8,7 @@ import pytest
 import torch
 from zoo_gru.data import load_noisy_sine
 
-from zoo_core.testing import invoke, invoke_json
+from zoo_core.testing import export_checked, invoke_json
 
 
 @pytest.fixture(scope="module")
@@ -20,15 +20,9 @@ def run(tmp_path_factory) -> tuple[Path, str]:
 
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
 def test_export_gru(run, tmp_path, fmt) -> None:
-    if fmt == "onnx":
-        pytest.importorskip("onnxruntime")
-        pytest.importorskip("onnxscript")
     home, run_id = run
     path = tmp_path / f"gru.{fmt}"
-    result = invoke("export", run_id, "--format", fmt, "--output", str(path), home=home, plugins="gru")
-    assert result.stdout == f"{path}\n" and path.is_file()
-    difference = float(result.stderr.split("largest difference from the model ")[1].split()[0])
-    assert "checked on 40 test inputs" in result.stderr and difference <= 1e-5
+    assert export_checked(run_id, fmt, path, home=home, plugins="gru") <= 1e-5
     if fmt == "torchscript":
         windows = load_noisy_sine(None).test.x
         from zoo_core import load_run

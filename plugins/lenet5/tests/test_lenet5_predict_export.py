@@ -9,7 +9,7 @@ import torch
 from PIL import Image, ImageDraw
 from zoo_lenet5.data import load_digits, raw_digits
 
-from zoo_core.testing import invoke, invoke_json
+from zoo_core.testing import export_checked, invoke, invoke_json
 
 OFFLINE = {"ZOO_OFFLINE": "1"}
 
@@ -68,17 +68,9 @@ def test_a_csv_for_an_image_model_is_not_an_image(run, tmp_path) -> None:
 
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
 def test_export_lenet5(run, tmp_path, fmt) -> None:
-    if fmt == "onnx":
-        pytest.importorskip("onnxruntime")
-        pytest.importorskip("onnxscript")
     home, run_id = run
     path = tmp_path / f"lenet5.{fmt}"
-    result = invoke(
-        "export", run_id, "--format", fmt, "--output", str(path), home=home, plugins="lenet5", env=OFFLINE
-    )
-    assert result.stdout == f"{path}\n" and path.is_file()
-    difference = float(result.stderr.split("largest difference from the model ")[1].split()[0])
-    assert "checked on 450 test inputs" in result.stderr and difference <= 1e-5
+    assert export_checked(run_id, fmt, path, home=home, plugins="lenet5", env=OFFLINE) <= 1e-5
     if fmt == "torchscript":
         images = load_digits(None).test.x[:5]
         with torch.no_grad():
