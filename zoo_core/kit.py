@@ -11,8 +11,9 @@ What a spec's fields must look like (names, task, texts, settings) is checked by
 themselves when the registry is built, for every user; here the ``registration`` check
 reports what the registry refused. The other checks are behavioural: the entry point
 imports, the hooks validate, factories and loaders resolve, a tiny seeded fit gives
-well-shaped and reproducible predictions, the data matches its spec, metrics rank perfect
-predictions above wrong ones. The kit's tiny runs fire no plugin's hooks.
+well-shaped and reproducible predictions, a model rebuilt from its saved state predicts the
+same, the data matches its spec (and a dataset's transform of its raw samples matches what its
+loader returns), metrics rank perfect predictions above wrong ones. The kit's tiny runs fire no plugin's hooks.
 """
 
 from __future__ import annotations
