@@ -19,12 +19,29 @@ README = ROOT / "README.md"
 BOARD_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
 
 
+def local_requirements(name: str) -> list[str]:
+    """The plugins of this repository that plugin ``name`` depends on (zoo-gru for gru-cell), and theirs."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "plugins" / name / "pyproject.toml").read_text())["project"]
+    found = []
+    for requirement in project.get("dependencies", []):
+        dist = re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0]
+        if dist.startswith("zoo-") and dist.removeprefix("zoo-") in PLUGINS:
+            found += [dist.removeprefix("zoo-"), *local_requirements(dist.removeprefix("zoo-"))]
+    return found
+
+
 def install_zoo(session: nox.Session, *plugins: str) -> None:
-    """Install zoo-core and the given plugins as wheels (non-editable), as users get them."""
+    """Install zoo-core and the given plugins as wheels (non-editable), as users get them.
+
+    A plugin that depends on another plugin of this repository gets it from here, not from PyPI.
+    """
     # Every test starts `zoo` in a fresh process; without cached bytecode each one recompiles
     # torch's sources (about 20 s of CPU). An empty value lets Python write .pyc files again.
     session.env["PYTHONDONTWRITEBYTECODE"] = ""
-    session.install(".", *(f"./plugins/{name}" for name in plugins), "pytest")
+    wanted = sorted({*plugins, *(dep for name in plugins for dep in local_requirements(name))})
+    session.install(".", *(f"./plugins/{name}" for name in wanted), "pytest")
 
 
 @nox.session

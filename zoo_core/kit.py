@@ -13,7 +13,8 @@ reports what the registry refused. The other checks are behavioural: the entry p
 imports, the hooks validate, factories and loaders resolve, a tiny seeded fit gives
 well-shaped and reproducible predictions, a model rebuilt from its saved state predicts the
 same, the data matches its spec (and a dataset's transform of its raw samples matches what its
-loader returns), metrics rank perfect predictions above wrong ones. The kit's tiny runs fire no plugin's hooks.
+loader returns), metrics rank perfect predictions above wrong ones. The kit's tiny runs fire
+no plugin's hooks.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """`zoo new-plugin NAME`: write a minimal working plugin package to start from.
 
 The files are rendered from the templates in ``zoo_core/templates/plugin`` (package data):
-``$name`` is the entry-point name, ``$dist`` the distribution, ``$package`` the import name.
+``$name`` is the entry-point name, ``$dist`` the distribution, ``$package`` the import name,
+``$core_requirement`` the zoo-core release line the plugin is written against.
 ``docs/writing-plugins.md`` includes what they render to for ``example``, and
 ``tests/test_docs.py`` fails when the two drift apart.
 """
@@ -46,10 +47,28 @@ class Names:
         return template.removesuffix(SUFFIX).replace("PACKAGE", self.package).replace("MODULE", module)
 
 
+def core_requirement() -> str:
+    """``zoo-core>=X.Y,<X.(Y+1)``: the release line of the installed zoo-core, whose API a plugin uses."""
+    import re
+
+    from .version import __version__
+
+    release = re.match(r"(\d+)\.(\d+)", __version__)
+    if release is None:  # a source tree that is not installed has no release line to pin
+        return "zoo-core"
+    major, minor = int(release[1]), int(release[2])
+    return f"zoo-core>={major}.{minor},<{major}.{minor + 1}"
+
+
 def render(name: str) -> dict[str, str]:
     """The generated plugin's files, relative path -> text, without writing anything."""
     names = Names.of(name)
-    values = {"name": names.name, "dist": names.dist, "package": names.package}
+    values = {
+        "name": names.name,
+        "dist": names.dist,
+        "package": names.package,
+        "core_requirement": core_requirement(),
+    }
     files: dict[str, str] = {}
     root = resources.files("zoo_core") / "templates" / "plugin"
     for template, text in sorted(_walk(root, "")):

@@ -7,32 +7,8 @@ import math
 import pytest
 import torch
 from torch import nn
+from zoo_gru_cell.lesson import lesson_step, per_gate_unroll
 from zoo_gru_cell.model import CONVENTIONS, GRUCell, GRUCellForecaster
-
-
-def lesson_step(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """The lesson's equations for ONE sample (x: (input,), h: (hidden,)), biases added."""
-
-    def affine(layer: nn.Linear, v: torch.Tensor) -> torch.Tensor:
-        return layer.weight @ v + layer.bias
-
-    r = torch.sigmoid(affine(cell.w_r, x) + affine(cell.u_r, h))
-    z = torch.sigmoid(affine(cell.w_z, x) + affine(cell.u_z, h))
-    h_tilde = torch.tanh(affine(cell.w_h, x) + affine(cell.u_h, r * h))
-    return (1 - z) * h + z * h_tilde
-
-
-def per_gate_unroll(cell: GRUCell, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """Either convention written gate by gate, one Linear per term, one time step at a time."""
-    for t in range(x.shape[1]):
-        x_t = x[:, t]
-        r = torch.sigmoid(cell.w_r(x_t) + cell.u_r(h))
-        z = torch.sigmoid(cell.w_z(x_t) + cell.u_z(h))
-        if cell.convention == "lesson":
-            h = (1 - z) * h + z * torch.tanh(cell.w_h(x_t) + cell.u_h(r * h))
-        else:
-            h = (1 - z) * torch.tanh(cell.w_h(x_t) + r * cell.u_h(h)) + z * h
-    return h
 
 
 def torch_cell_with_weights_of(cell: GRUCell) -> nn.GRUCell:

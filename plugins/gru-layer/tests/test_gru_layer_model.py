@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from zoo_gru_layer.lesson import per_gate_unroll
 from zoo_gru_layer.model import MyGRU, build_my_gru
 
 
@@ -52,17 +53,6 @@ def test_layer_equals_torch_gru_cell_when_the_reset_path_is_off() -> None:
         layer.W_xh.bias.copy_(b_in)
     x, h = torch.randn(7, 3), torch.randn(7, 4)
     torch.testing.assert_close(layer(x, h), cell(x, h))
-
-
-def per_gate_unroll(layer: MyGRU, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-    """The lesson's MyGRU.forward, one Linear per term, looped as the lesson's MyModel loops it."""
-    for t in range(x.size(1)):
-        x_t = x[:, t, :]
-        z_t = torch.sigmoid(layer.W_xz(x_t) + layer.W_hz(h))
-        r_t = torch.sigmoid(layer.W_xr(x_t) + layer.W_hr(h))
-        h_tilde_t = torch.tanh(layer.W_xh(x_t) + layer.W_hh(r_t * h))
-        h = (1 - z_t) * h + z_t * h_tilde_t
-    return h
 
 
 def test_fused_unroll_equals_the_lessons_per_gate_loop_and_its_gradients() -> None:

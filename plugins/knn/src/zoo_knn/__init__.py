@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zoo_core import DatasetSpec, ModelSpec, hookimpl
 
-LESSON = "seeds/lenet5-kmeans-knn-gru.md, part 3 (KNN on breast cancer)"
+LESSON = "Deep Learning PyTorch Course, K-Nearest Neighbors (on breast cancer)"
 # The core refuses other values before any data is loaded.
 DISTANCES = {"metric": ("euclidean", "manhattan", "minkowski")}
 # Minkowski's p below 1 is not a distance; both checked before any data loads.
