@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -69,3 +71,19 @@ def test_f1_matches_scikit_learn_without_importing_it():
         predictions = rng.integers(0, classes + 1, len(targets))  # sometimes a class never in the targets
         expected = f1_score(targets, predictions, average="macro", zero_division=0)
         assert f1(targets, predictions) == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_dataset_declares_its_transform_and_raw_samples_together():
+    from zoo_core.testing import dataset_spec
+
+    spec = dataset_spec("classification", (2,), ("a", "b"), name="pairs")
+    assert spec.problems() == []
+    half = replace(spec, transform="zoo_core.transforms:standardize")
+    assert half.problems() == [
+        "transform is given without raw: the kit checks a transform on the raw samples, so declare both "
+        "or neither"
+    ]
+    assert replace(half, raw="pairs:raw").problems() == []
+    assert replace(spec, transform="not a reference", raw="pairs:raw").problems() == [
+        "transform 'not a reference' must be a callable or a 'package.module:attribute' string"
+    ]
