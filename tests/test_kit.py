@@ -84,7 +84,12 @@ def test_bad_model_name_is_refused_at_registration(kit):
 
 def test_factory_that_does_not_resolve_fails_spec_and_fit(kit):
     failed = failures(kit(broken(('"zoo_sample:build_mlp"', '"zoo_sample:build_mpl"'))))
-    assert set(failed) == {"model-spec[sample-mlp]", "model-fit[sample-mlp]", "model-determinism[sample-mlp]"}
+    assert set(failed) == {
+        "model-spec[sample-mlp]",
+        "model-fit[sample-mlp]",
+        "model-determinism[sample-mlp]",
+        "model-reload[sample-mlp]",
+    }
     assert (
         "factory 'zoo_sample:build_mpl' does not resolve (AttributeError" in failed["model-spec[sample-mlp]"]
     )
@@ -189,7 +194,7 @@ def test_pytest_plugin_gives_one_item_per_check_and_strict_xfails(author):
         "hooks": "it does not",
     }
     result = author(broken(("higher_is_better=False", "higher_is_better=True")), expected=expected)
-    result.assert_outcomes(passed=11, xfailed=1, failed=1)
+    result.assert_outcomes(passed=13, xfailed=1, failed=1)
     result.stdout.fnmatch_lines(["_* test_conformance?hooks? _*", "?XPASS(strict)? it does not"])
 
 

@@ -105,4 +105,4 @@ def test_generated_plugin_lists_runs_and_passes_the_kit_in_a_fresh_environment(f
 
     kit = fresh_env("pytest", "-v", "-p", "no:cacheprovider", str(tmp_path / "example" / "tests"))
     assert "test_conformance[model-determinism[example]] PASSED" in kit.stdout
-    assert " 10 passed" in kit.stdout
+    assert " 11 passed" in kit.stdout
