@@ -274,6 +274,7 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """Run a test with Hamerly's bounds and with every point measured at every step, whatever
     the size would choose."""
     monkeypatch.setattr(model_module, "DENSE", 0 if request.param == "bounded" else 10**9)
+    monkeypatch.setattr(model_module, "SETTLED", 2.0)  # bounds from the second step on
     return request.param
 
 
@@ -298,6 +299,7 @@ def test_bounded_iterations_are_plain_lloyd(spread: float, mode: str) -> None:
 
 def test_bounds_prune_separated_blobs_but_not_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(model_module, "DENSE", 0)
+    monkeypatch.setattr(model_module, "SETTLED", 2.0)
     measured: list[int] = []
 
     def counting(x1: torch.Tensor, *args: torch.Tensor) -> model_module.Nearest:

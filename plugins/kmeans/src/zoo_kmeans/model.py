@@ -208,17 +208,16 @@ def shards(n: int) -> list[slice]:
 
 
 class _Shard:
-    """A slice of the points with their labels and bounds, which only its task touches.
+    """A slice of the points with their labels (and bounds), which only its task touches.
 
     The bounds are stored as in ``_Hamerly``: ``upper`` is the upper bound minus the drift sum
     of the point's cluster at measurement, ``gap`` the lower bound (plus the other-drift sum)
-    minus it.
+    minus it. They, and the squared norms they need, exist once a step has measured them.
     """
 
     def __init__(self, x: Tensor) -> None:
         self.x1 = torch.cat([x, x.new_ones(len(x), 1)], dim=1)
-        self.x_sq = x.pow(2).sum(dim=1)
-        self.norm = float(self.x_sq.max().sqrt())
+        self.x_sq = x.new_empty(0)
         self.labels = torch.empty(0, dtype=torch.long, device=x.device)
         self.upper = self.gap = torch.empty(0, dtype=torch.float64, device=x.device)
         self.scratch = x.new_empty(0)  # the scores buffer, kept across steps
@@ -228,33 +227,38 @@ class _Shard:
             self.scratch = self.x1.new_empty(2 * k * min(len(self.x1), chunk_size(k, self.x1.shape[1])))
         return self.scratch
 
-    def start(self, step: _Step, bounded: bool) -> tuple[Tensor, float]:
-        """Measure every point (and its bounds if ``bounded``); return the float64 sums of
-        [x, 1] per cluster and the sum of ||x||²."""
-        if bounded:
-            nearest = nearest_two(self.x1, self.x_sq, step.centroids, self._scratch(len(step.centroids)))
-            self.labels = nearest.labels
-            self.upper, self.gap = step.bounds(nearest)
-        else:
-            self.labels = nearest_label(self.x1, step.centroids, self._scratch(len(step.centroids)))
-        exact = self.x1.double()
-        # An accumulating index_put_ sums each cluster's rows several times faster than
-        # index_add_ on CPU, and on CUDA it sorts instead of adding atomically, so the sums
-        # are reproducible. The column of ones makes the last column the exact counts.
-        sums = exact.new_zeros(len(step.centroids), exact.shape[1])
-        sums.index_put_((self.labels,), exact, accumulate=True)
-        flat = exact.view(-1)
-        return sums, float(torch.dot(flat, flat)) - len(exact)
+    def norm(self) -> float:
+        """The largest norm of the points; computes their squared norms, which bounds need."""
+        self.x_sq = self.x1[:, :-1].pow(2).sum(dim=1)
+        return float(self.x_sq.max().sqrt())
 
-    def relabel(self, step: _Step) -> Tensor | None:
+    def start(self, step: _Step) -> tuple[Tensor, float]:
+        """Label every point; return the float64 sums of [x, 1] per cluster and sum ||x||²."""
+        k = len(step.centroids)
+        self.labels = nearest_label(self.x1, step.centroids, self._scratch(k))
+        sums = self.x1.new_zeros(k, self.x1.shape[1], dtype=torch.float64)
+        total = 0.0
+        # A float64 copy of all rows at once would be paged in afresh; chunks reuse memory.
+        size = max(1, ROWS // self.x1.shape[1])
+        for rows, labels in zip(self.x1.split(size), self.labels.split(size), strict=True):
+            exact = rows.double()
+            # An accumulating index_put_ sums each cluster's rows several times faster than
+            # index_add_ on CPU, and on CUDA it sorts instead of adding atomically, so the
+            # sums are reproducible. The column of ones makes the last column the exact counts.
+            sums.index_put_((labels,), exact, accumulate=True)
+            flat = exact.view(-1)
+            total += float(torch.dot(flat, flat)) - len(exact)
+        return sums, total
+
+    def relabel(self, step: _Step) -> tuple[Tensor | None, int]:
         """Move every point to its nearest centroid, with no bounds; return how the cluster
-        sums change (None if no point moved)."""
+        sums change (None if no point moved) and how many points moved."""
         labels = nearest_label(self.x1, step.centroids, self._scratch(len(step.centroids)))
         change = self._change(self.x1, labels, self.labels, len(step.centroids))
         self.labels = labels
         return change
 
-    def assign(self, step: _Step) -> Tensor | None:
+    def assign(self, step: _Step) -> tuple[Tensor | None, int]:
         """Measure the points whose bounds do not rule them out; see ``measure``."""
         labels = self.labels
         # Kept while gap > cutoff[a] or upper < near[a] (see _Step).
@@ -265,12 +269,12 @@ class _Shard:
             return self.measure(None, step)[0]  # a full pass is cheaper than gathering most points
         if len(points):
             return self.measure(points, step)[0]
-        return None
+        return None, 0
 
-    def measure(self, points: Tensor | None, step: _Step) -> tuple[Tensor | None, Tensor]:
+    def measure(self, points: Tensor | None, step: _Step) -> tuple[tuple[Tensor | None, int], Tensor]:
         """Move ``points`` (indices; None for all) to their nearest centroid and reset their
-        bounds; return how the cluster sums change (None if no point moved) and the points'
-        squared distances to their centroid."""
+        bounds; return how the cluster sums change (None if no point moved) with how many
+        points moved, and the points' squared distances to their centroid."""
         if points is None:
             x1, x_sq, previous = self.x1, self.x_sq, self.labels
         else:
@@ -288,25 +292,29 @@ class _Shard:
         return self._change(x1, labels, previous, len(step.centroids)), nearest.first
 
     @staticmethod
-    def _change(x1: Tensor, labels: Tensor, previous: Tensor, k: int) -> Tensor | None:
+    def _change(x1: Tensor, labels: Tensor, previous: Tensor, k: int) -> tuple[Tensor | None, int]:
         """How the float64 cluster sums change when the rows ``x1`` go from the ``previous``
-        labels to ``labels``; None if no label changed."""
+        labels to ``labels`` (None if no label changed), and how many rows moved."""
         moved = torch.ne(labels, previous).nonzero().squeeze(1)
         if not len(moved):
-            return None
+            return None, 0
         rows = x1.index_select(0, moved).double()
         change = rows.new_zeros(k, rows.shape[1])
         change.index_put_((labels.index_select(0, moved),), rows, accumulate=True)
         change.index_put_((previous.index_select(0, moved),), rows.neg_(), accumulate=True)
-        return change
+        return change, len(moved)
 
 
 class _Step:
-    """What every shard needs for one assignment: the centroids, and the K-sized tables that
-    turn the stored bounds into tests and measured distances into stored bounds."""
+    """What every shard needs for one assignment: the centroids, and with bounds, the K-sized
+    tables that turn the stored bounds into tests and measured distances into stored bounds."""
 
-    def __init__(self, centroids: Tensor, slack: float, drift: Tensor, others: Tensor) -> None:
+    def __init__(
+        self, centroids: Tensor, slack: float = 0.0, drift: Tensor | None = None, others=None
+    ) -> None:
         self.centroids, self.slack = centroids, slack
+        if drift is None or others is None:
+            return
         self.drift, self.others = drift, others
         # Kept while lower - upper = gap - (drift + others)[a] exceeds the margin, or while
         # upper + drift[a] + margin stays below half the distance from the point's centroid to
@@ -328,8 +336,12 @@ class _Step:
         return upper, lower.sub_(upper)
 
 
-# K x (D+1) at most, for which the assignment steps skip the bounds and measure every point.
+# K x (D+1) at most, for which every step measures every point: keeping Hamerly's bounds would
+# cost more than the distances they save. Above it, steps measure every point too, with no
+# bounds, until fewer than SETTLED of the points move in one step; the next step measures them
+# all with their bounds, and the later ones only the points their bounds do not rule out.
 DENSE = 150
+SETTLED = 0.05
 
 
 class _Hamerly:
@@ -341,7 +353,8 @@ class _Hamerly:
     centroid moved. A point whose upper bound stays below its lower bound, or below half the
     distance from its centroid to the nearest other one, provably keeps its label, and only the
     others are measured again. The labels are therefore Lloyd's at every iteration, while most
-    points (after a few iterations, nearly all) skip the distances.
+    points (after a few iterations, nearly all) skip the distances. While many points still
+    move, and for small K x D, the steps measure every point and keep no bounds (see DENSE).
 
     Between two measurements a point's label does not change, so its bounds only ever move by
     its own centroid's drifts: each cluster sums them (``drift`` for the upper bound, ``others``
@@ -371,18 +384,21 @@ class _Hamerly:
         # the sum of its terms' magnitudes; here n is at most D+2 and the terms add up to at
         # most (||x|| + ||c||)².
         self.roundoff = (x.shape[1] + 2) * torch.finfo(x.dtype).eps / 2
-        self.x_norm = max(shard.norm for shard in self.shards)
+        self.x_norm = math.nan  # known once the bounds need it
         self.drift = torch.zeros(k, dtype=torch.float64, device=x.device)
         self.others = torch.zeros_like(self.drift)
-        # Bounds pay for themselves only when a distance costs more than keeping them does.
-        self.bounded = k * (x.shape[1] + 1) > DENSE
-        step = self.step(centroids)
-        started = run(lambda shard: shard.start(step, self.bounded), self.shards)
+        self.bounds_pay = k * (x.shape[1] + 1) > DENSE
+        self.bounded = self.settled = False
+        step = _Step(centroids)
+        started = run(lambda shard: shard.start(step), self.shards)
         self.sums = sum(sums for sums, _ in started)
         self.total_sq = sum(total for _, total in started)
+        self.points = len(x)
 
     def slack(self, centroids: Tensor) -> float:
         """An upper bound on the rounding error of one squared distance to ``centroids``."""
+        if math.isnan(self.x_norm):
+            self.x_norm = max(self.run(_Shard.norm, self.shards))
         return self.roundoff * (self.x_norm + float(centroids.pow(2).sum(dim=1).max().sqrt())) ** 2
 
     def step(self, centroids: Tensor) -> _Step:
@@ -402,10 +418,12 @@ class _Hamerly:
         cross = (c * self.sums[:, :-1]).sum()
         return self.total_sq - 2 * float(cross) + float((self.counts * c.pow(2).sum(dim=1)).sum())
 
-    def _apply(self, changes: list[Tensor | None]) -> None:
-        for change in changes:  # in shard order, so the sums do not depend on the threads
+    def _apply(self, changes: list[tuple[Tensor | None, int]]) -> int:
+        """Add the shards' changes to the sums; return how many points moved."""
+        for change, _ in changes:  # in shard order, so the sums do not depend on the threads
             if change is not None:
                 self.sums += change
+        return sum(moved for _, moved in changes)
 
     def move(self, old: Tensor, new: Tensor) -> None:
         """Account for each centroid's move from ``old`` to ``new`` in the bounds."""
@@ -420,18 +438,33 @@ class _Hamerly:
         self.others = self.others + others
 
     def assign(self, centroids: Tensor) -> None:
-        """Move every point whose bounds do not rule it out to its nearest centroid."""
+        """Move every point to its nearest centroid, skipping those whose bounds rule them out."""
+        if self.bounded:
+            step = self.step(centroids)
+            self._apply(self.run(lambda shard: shard.assign(step), self.shards))
+        elif self.settled:
+            step = self.step(centroids)
+            self._apply(
+                [measured for measured, _ in self.run(lambda shard: shard.measure(None, step), self.shards)]
+            )
+            self.bounded = True
+        else:
+            step = _Step(centroids)
+            moved = self._apply(self.run(lambda shard: shard.relabel(step), self.shards))
+            self.settled = self.bounds_pay and moved < SETTLED * self.points
+
+    def measure_all(self, centroids: Tensor) -> Tensor:
+        """Measure every point and its bounds; return each point's squared distance to its
+        centroid."""
         step = self.step(centroids)
-        task = _Shard.assign if self.bounded else _Shard.relabel
-        self._apply(self.run(lambda shard: task(shard, step), self.shards))
+        measured = self.run(lambda shard: shard.measure(None, step), self.shards)
+        self._apply([change for change, _ in measured])
+        return torch.cat([first for _, first in measured])
 
     def farthest(self, centroids: Tensor, count: int) -> Tensor:
         """Indices of the ``count`` points farthest from their centroid, measured exactly, as
         plain Lloyd does; the measurement also tightens every bound."""
-        step = self.step(centroids)
-        measured = self.run(lambda shard: shard.measure(None, step), self.shards)
-        self._apply([change for change, _ in measured])
-        return torch.cat([first for _, first in measured]).topk(count).indices
+        return self.measure_all(centroids).topk(count).indices
 
 
 def lloyd(x: Tensor, centroids: Tensor, max_iter: int, tol: float) -> LloydResult:
