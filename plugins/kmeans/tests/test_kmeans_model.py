@@ -387,4 +387,4 @@ def test_shards_cut_the_points_evenly() -> None:
     cuts = model_module.shards(200_000)
     assert cuts[0].start == 0 and cuts[-1].stop == 200_000
     assert all(a.stop == b.start for a, b in zip(cuts, cuts[1:], strict=False))
-    assert {c.stop - c.start for c in cuts} == {33_333, 33_334}  # 6 shards
+    assert {c.stop - c.start for c in cuts} == {50_000}  # 4 shards
