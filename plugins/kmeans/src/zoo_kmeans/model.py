@@ -197,8 +197,9 @@ def thread_map() -> Iterator[Map]:
 
 # Points per shard: each assignment step runs one task per shard. The shards are cut by the
 # number of points only, so the result is the same on any number of threads. Each shard costs
-# its own few dozen ops per step: on one thread, k=16, D=16, 200,000 points took 9 % longer
-# in six shards than in four, which two threads still share evenly.
+# its own few dozen ops per step. On one thread at k=16, D=16, 200,000 points (least CPU time
+# of 9), six shards took 9 % longer than the code before shards; three and four (which two
+# threads share evenly) were level with it, with bounds from SETTLED = 15 % in both.
 SHARD = 50_000
 
 
