@@ -24,11 +24,23 @@ POINTS, DIMS, CLUSTERS, ITERATIONS = 200_000, 16, 16, 30
 SPREAD = 1.5  # of the blob centres, in units of the blobs' standard deviation: they overlap
 
 
-def make_data() -> np.ndarray:
-    """Unit-variance Gaussian blobs around CLUSTERS random centres."""
+def make_data(points: int = POINTS, dims: int = DIMS, clusters: int = CLUSTERS) -> np.ndarray:
+    """Unit-variance float32 Gaussian blobs around ``clusters`` random centres."""
     rng = np.random.default_rng(0)
-    centres = rng.normal(scale=SPREAD, size=(CLUSTERS, DIMS))
-    return (centres[rng.integers(CLUSTERS, size=POINTS)] + rng.normal(size=(POINTS, DIMS))).astype(np.float32)
+    centres = rng.normal(scale=SPREAD, size=(clusters, dims))
+    return (centres[rng.integers(clusters, size=points)] + rng.normal(size=(points, dims))).astype(np.float32)
+
+
+def same_start(x: np.ndarray, clusters: int) -> torch.Tensor:
+    """``clusters`` distinct data points drawn with a fixed seed: both sides start from them."""
+    tensor = torch.from_numpy(x)
+    return tensor[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:clusters]]
+
+
+def sklearn_lloyd(start: torch.Tensor, iterations: int, algorithm: str = "lloyd") -> SkKMeans:
+    """scikit-learn's KMeans from ``start``, for exactly ``iterations`` iterations (tol=0)."""
+    init = start.numpy()
+    return SkKMeans(len(init), init=init, n_init=1, max_iter=iterations, tol=0.0, algorithm=algorithm)
 
 
 def main() -> None:
@@ -36,14 +48,8 @@ def main() -> None:
     pin_threads(args.threads)
     x = make_data()
     tensor = torch.from_numpy(x)
-    start = tensor[torch.randperm(POINTS, generator=torch.Generator().manual_seed(0))[:CLUSTERS]]
-
-    def sklearn(algorithm: str) -> SkKMeans:
-        """scikit-learn's KMeans from the same start, for exactly ITERATIONS iterations."""
-        init = start.numpy()
-        return SkKMeans(CLUSTERS, init=init, n_init=1, max_iter=ITERATIONS, tol=0.0, algorithm=algorithm)
-
-    theirs, elkan = sklearn("lloyd"), sklearn("elkan")
+    start = same_start(x, CLUSTERS)
+    theirs, elkan = sklearn_lloyd(start, ITERATIONS), sklearn_lloyd(start, ITERATIONS, "elkan")
     seconds, results = interleaved_medians(
         {
             "kmeans": lambda: lloyd(tensor, start, ITERATIONS, tol=0.0),

@@ -3,7 +3,9 @@
     python benchmarks/report.py RESULTS.jsonl [--output benchmarks/RESULTS.md]
 
 Every row of the benchmark issue gets a line; a row no script reported (the script failed or
-is missing) says so instead of vanishing from the table.
+is missing) says so instead of vanishing from the table. A row measured over a grid of sizes
+(its rows carry a ``cell``) gets one line that counts the cells that met the goal, and a table
+of its cells below the main one.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ EXPECTED = {
     5: "GRU forward + backward, batch 64, sequence 50, hidden 64",
     6: "`zoo list` cold start with every plugin installed",
     7: "peak memory of `zoo run knn` on the size of row 3",
+    9: "K-Means fit at row 4's size, quiet and beside one busy core, and against scikit-learn there",
+    10: "KNN predict at row 3's size, quiet and beside one busy core, and against scikit-learn there",
+    11: "K-Means at k in 8, 16, 64 x dims in 2, 16, 64, on 1 thread and all cores",
+    12: "KNN at dims in 8, 32, 128 x k in 1, 5, 15, euclidean and manhattan, on 1 thread and all cores",
 }
 COLUMNS = ("#", "figure", "ours", "reference", "ratio", "goal", "result", "note")
 
@@ -63,24 +69,77 @@ def cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def table(rows: list[dict]) -> str:
-    by_number: dict[int, list[dict]] = {}
+def by_row(rows: list[dict]) -> dict[int, list[dict]]:
+    grouped: dict[int, list[dict]] = {}
     for row in rows:
-        by_number.setdefault(row["row"], []).append(row)
+        grouped.setdefault(row["row"], []).append(row)
+    return grouped
+
+
+def result(met: bool) -> str:
+    return "met" if met else "**NOT met**"
+
+
+def where(cell: dict) -> str:
+    return ", ".join(f"{key}={value}" for key, value in cell.items())
+
+
+def grid_line(number: int, cells: list[dict]) -> tuple:
+    """The main table's line for a grid: how many cells met the goal, and the lowest ratio."""
+    lowest = min(cells, key=lambda row: row["ratio"])
+    missed = [row for row in cells if not row["met"]]
+    verdict = result(not missed) + ("" if not missed else f" in {len(missed)} of {len(cells)} cells")
+    note = f"lowest ratio at {where(lowest['cell'])}; every cell in the table for row {number} below"
+    first = cells[0]
+    ratio = f"lowest {lowest['ratio']:.2f}x"
+    return (number, first["figure"], f"{len(cells)} cells", "", ratio, first["goal"], verdict, note)
+
+
+def table(rows: list[dict]) -> str:
+    grouped = by_row(rows)
     lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "|".join("---" for _ in COLUMNS) + "|"]
-    for number in sorted(EXPECTED.keys() | by_number.keys()):
-        if number not in by_number:
+    for number in sorted(EXPECTED.keys() | grouped.keys()):
+        if number not in grouped:
             figure = EXPECTED[number]
             lines.append(
                 f"| {number} | {cell(figure)} | missing | | | | **missing** | no script reported it |"
             )
             continue
-        for row in by_number[number]:
-            result = "met" if row["met"] else "**NOT met**"
-            values = (number, row["figure"], row["ours"], row["reference"], f"{row['ratio']:.2f}x")
-            values += (row["goal"], result, row.get("note", ""))
-            lines.append("| " + " | ".join(cell(v) for v in values) + " |")
+        plain = [row for row in grouped[number] if not row.get("cell")]
+        cells = [row for row in grouped[number] if row.get("cell")]
+        values = [
+            (number, row["figure"], row["ours"], row["reference"], f"{row['ratio']:.2f}x", row["goal"])
+            + (result(row["met"]), row.get("note", ""))
+            for row in plain
+        ]
+        if cells:
+            values.append(grid_line(number, cells))
+        lines.extend("| " + " | ".join(cell(v) for v in line) + " |" for line in values)
     return "\n".join(lines)
+
+
+def grids(rows: list[dict]) -> list[str]:
+    """One table per grid row: a line per cell, its coordinates first."""
+    sections = []
+    for number, group in sorted(by_row(rows).items()):
+        cells = [row for row in group if row.get("cell")]
+        if not cells:
+            continue
+        keys = list(cells[0]["cell"])
+        columns = (*keys, "ours", "reference", "ratio", "result", "note")
+        lines = [
+            f"## Row {number}: {cells[0]['figure']}",
+            f"Goal: {cells[0]['goal']}. Ratio: reference / ours (above 1: the zoo is faster).",
+            "",
+            "| " + " | ".join(columns) + " |",
+            "|" + "|".join("---" for _ in columns) + "|",
+        ]
+        for row in cells:
+            values = (*(row["cell"].get(key, "") for key in keys), row["ours"], row["reference"])
+            values += (f"{row['ratio']:.2f}x", result(row["met"]), row.get("note", ""))
+            lines.append("| " + " | ".join(cell(v) for v in values) + " |")
+        sections.append("\n".join(lines))
+    return sections
 
 
 def render(rows: list[dict]) -> str:
@@ -93,6 +152,7 @@ def render(rows: list[dict]) -> str:
             "the goal says otherwise.",
             machine(),
             table(rows),
+            *grids(rows),
         ]
     )
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
@@ -79,6 +79,32 @@ def interleaved_medians(
     return {name: statistics.median(values) for name, values in times.items()}, results
 
 
+def quiet_and_busy(
+    runs: dict[str, Callable[[], Any]], repeats: int
+) -> tuple[dict[str, float], dict[str, float], dict[str, Any]]:
+    """Median wall time of each run on a quiet machine and beside one busy core, and what each
+    run returned last.
+
+    Measured side by side: each repeat times every run (interleaved) quietly, then every run
+    again inside :func:`busy_core`, so both conditions meet the same machine.
+    """
+    quiet: dict[str, list[float]] = {name: [] for name in runs}
+    busy: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, Any] = {}
+    for _ in range(repeats):
+        for times, load in ((quiet, nullcontext()), (busy, busy_core())):
+            with load:
+                for name, run in runs.items():
+                    start = time.perf_counter()
+                    results[name] = run()
+                    times[name].append(time.perf_counter() - start)
+    return (
+        {name: statistics.median(values) for name, values in quiet.items()},
+        {name: statistics.median(values) for name, values in busy.items()},
+        results,
+    )
+
+
 @dataclass(frozen=True)
 class Row:
     """One figure of the results table: both sides measured in the same run, and their ratio."""
@@ -91,6 +117,9 @@ class Row:
     goal: str  # e.g. ">= 1.0"
     met: bool
     note: str = ""  # accuracy, agreement, inertia gap: whatever the goal also requires
+    # One cell of a grid of sizes, e.g. {"k": 8, "d": 2, "threads": 1}: report.py shows a row's
+    # cells in a table of their own, and the row in the main table by how many cells met the goal.
+    cell: dict[str, Any] | None = None
 
 
 def emit(row: Row) -> None:

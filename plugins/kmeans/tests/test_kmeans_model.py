@@ -259,18 +259,29 @@ def plain_lloyd(x: torch.Tensor, centroids: torch.Tensor, iterations: int) -> li
     return steps
 
 
-def gaussian_blobs(spread: float, dtype: torch.dtype) -> torch.Tensor:
-    """3,000 points around 8 unit-variance blobs whose centres lie ``spread`` apart (roughly)."""
+def gaussian_blobs(
+    spread: float, dtype: torch.dtype, k: int = 8, dims: int = 5, n: int = 3000
+) -> torch.Tensor:
+    """``n`` points around ``k`` unit-variance blobs whose centres lie ``spread`` apart (roughly)."""
     gen = torch.Generator().manual_seed(7)
-    centres = torch.randn(8, 5, generator=gen, dtype=torch.float64) * spread
-    picks = torch.randint(8, (3000,), generator=gen)
-    return (centres[picks] + torch.randn(3000, 5, generator=gen, dtype=torch.float64)).to(dtype)
+    centres = torch.randn(k, dims, generator=gen, dtype=torch.float64) * spread
+    picks = torch.randint(k, (n,), generator=gen)
+    return (centres[picks] + torch.randn(n, dims, generator=gen, dtype=torch.float64)).to(dtype)
+
+
+@pytest.fixture(params=["bounded", "dense"])
+def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with Hamerly's bounds and with every point measured at every step, whatever
+    the size would choose."""
+    monkeypatch.setattr(model_module, "DENSE", 0 if request.param == "bounded" else 10**9)
+    monkeypatch.setattr(model_module, "SETTLED", 2.0)  # bounds from the second step on
+    return request.param
 
 
 # Overlapping blobs, where the bounds rarely rule a point out, and separated ones, where they
 # rule out nearly all; float64 makes exact agreement with the float64 reference meaningful.
 @pytest.mark.parametrize("spread", [0.5, 8.0])
-def test_bounded_iterations_are_plain_lloyd(spread: float) -> None:
+def test_bounded_iterations_are_plain_lloyd(spread: float, mode: str) -> None:
     x = gaussian_blobs(spread, torch.float64)
     start = x[:8].clone()
     reference = plain_lloyd(x, start, 12)
@@ -287,11 +298,13 @@ def test_bounded_iterations_are_plain_lloyd(spread: float) -> None:
 
 
 def test_bounds_prune_separated_blobs_but_not_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(model_module, "DENSE", 0)
+    monkeypatch.setattr(model_module, "SETTLED", 2.0)
     measured: list[int] = []
 
-    def counting(x1: torch.Tensor, x_sq: torch.Tensor, centroids: torch.Tensor) -> model_module.Nearest:
+    def counting(x1: torch.Tensor, *args: torch.Tensor) -> model_module.Nearest:
         measured.append(len(x1))
-        return nearest_two(x1, x_sq, centroids)
+        return nearest_two(x1, *args)
 
     monkeypatch.setattr(model_module, "nearest_two", counting)
     x = gaussian_blobs(8.0, torch.float32)
@@ -305,7 +318,7 @@ def test_bounds_prune_separated_blobs_but_not_the_result(monkeypatch: pytest.Mon
 
 
 @pytest.mark.parametrize("spread", [0.5, 8.0])
-def test_same_labels_and_inertia_as_sklearn_lloyd_in_float32(spread: float) -> None:
+def test_same_labels_and_inertia_as_sklearn_lloyd_in_float32(spread: float, mode: str) -> None:
     x = gaussian_blobs(spread, torch.float32)
     start = x[:8].clone()
     theirs = SkKMeans(8, init=start.numpy(), n_init=1, max_iter=15, tol=0.0, algorithm="lloyd").fit(x.numpy())
@@ -314,3 +327,64 @@ def test_same_labels_and_inertia_as_sklearn_lloyd_in_float32(spread: float) -> N
     assert torch.equal(ours.labels, torch.from_numpy(theirs.labels_).long())
     torch.testing.assert_close(ours.centroids, torch.from_numpy(theirs.cluster_centers_), rtol=0, atol=1e-5)
     assert ours.inertia == pytest.approx(theirs.inertia_, rel=1e-5)
+
+
+# The benchmark grid's k and dimensions (benchmarks/bench_kmeans_grid.py), on fewer points: the
+# size picks the mode (every point measured for k x (D+1) <= DENSE, bounds above).
+@pytest.mark.parametrize("k", [8, 16, 64])
+@pytest.mark.parametrize("dims", [2, 16, 64])
+def test_grid_sizes_are_plain_lloyd(k: int, dims: int) -> None:
+    x = gaussian_blobs(1.5, torch.float64, k=k, dims=dims, n=2000)
+    start = x[:k].clone()
+    labels, _, centroids = plain_lloyd(x, start, 6)[-1]
+    ours = lloyd(x, start, max_iter=6, tol=-1.0)
+    torch.testing.assert_close(ours.centroids, centroids, rtol=0, atol=1e-12)
+    assert torch.equal(ours.labels, torch.cdist(x, centroids).argmin(dim=1))
+
+
+@pytest.mark.parametrize(("k", "dims"), [(8, 2), (64, 16)])
+def test_grid_sizes_match_sklearn_in_float32(k: int, dims: int) -> None:
+    x = gaussian_blobs(1.5, torch.float32, k=k, dims=dims, n=20_000)
+    start = x[:k].clone()
+    theirs = SkKMeans(k, init=start.numpy(), n_init=1, max_iter=10, tol=0.0, algorithm="lloyd").fit(x.numpy())
+    ours = lloyd(x, start, max_iter=10, tol=0.0)
+    assert ours.n_iter == theirs.n_iter_
+    # Both compute ||c||² - 2c·x in float32, rounded differently: a point whose two nearest
+    # centroids lie within a rounding error of each other may go either way. (On 4,000 points
+    # at k=8, D=2, one did in the 5th iteration, and the runs ended 3 labels and 0.013 % of
+    # inertia apart; on these 20,000, none did.)
+    agreement = (ours.labels == torch.from_numpy(theirs.labels_).long()).double().mean()
+    assert agreement >= 0.999
+    assert ours.inertia == pytest.approx(theirs.inertia_, rel=1e-4)  # the benchmark's 0.01 %
+
+
+def test_shards_and_threads_do_not_change_the_result(monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
+    x = gaussian_blobs(1.0, torch.float32, k=16, dims=6, n=5000)
+    start = x[:16].clone()
+    whole = lloyd(x, start, max_iter=20, tol=0.0)
+    monkeypatch.setattr(model_module, "SHARD", 700)  # 7 shards of about 714 points
+    assert len(model_module.shards(len(x))) == 7
+    previous = torch.get_num_threads()
+    results = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        try:
+            results.append(lloyd(x, start, max_iter=20, tol=0.0))
+        finally:
+            torch.set_num_threads(previous)
+    assert torch.get_num_threads() == previous
+    for sharded in results:
+        assert torch.equal(sharded.labels, whole.labels)
+        assert sharded.n_iter == whole.n_iter
+        # The shards' float64 sums add up in another order: the last bits may differ.
+        torch.testing.assert_close(sharded.centroids, whole.centroids, rtol=0, atol=1e-6)
+    assert torch.equal(results[0].centroids, results[1].centroids)  # same shards, any threads
+    assert results[0].history == results[1].history
+
+
+def test_shards_cut_the_points_evenly() -> None:
+    assert model_module.shards(10) == [slice(0, 10)]
+    cuts = model_module.shards(200_000)
+    assert cuts[0].start == 0 and cuts[-1].stop == 200_000
+    assert all(a.stop == b.start for a, b in zip(cuts, cuts[1:], strict=False))
+    assert {c.stop - c.start for c in cuts} == {50_000}  # 4 shards

@@ -158,3 +158,48 @@ def test_neighbours_found_within_one_block_and_across_blocks(query: float, neare
     prediction = fitted(x, y, num_classes=1000, k=5).predict(torch.tensor([[query]]))
     assert prediction.tolist() == [min(nearest)]
     assert prediction.tolist() == sklearn_predict(x, y, [[query]], k=5, metric="euclidean", p=2.0).tolist()
+
+
+def blobs(n: int, dims: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Points around 10 Gaussian centres, as in the benchmarks, and their centre as the label."""
+    generator = torch.Generator().manual_seed(seed)
+    centres = torch.randn(10, dims, generator=torch.Generator().manual_seed(0)) * 2
+    labels = torch.randint(10, (n,), generator=generator)
+    return centres[labels] + torch.randn(n, dims, generator=generator), labels
+
+
+# The benchmark grid's dimensions and k (benchmarks/bench_knn_grid.py), on fewer points.
+@pytest.mark.parametrize("metric", ["euclidean", "manhattan"])
+@pytest.mark.parametrize("dims", [8, 32, 128])
+@pytest.mark.parametrize("k", [1, 5, 15])
+def test_grid_sizes_predict_as_sklearn(metric: str, dims: int, k: int) -> None:
+    x, y = blobs(3000, dims, seed=1)
+    queries, _ = blobs(300, dims, seed=2)
+    predictions = fitted(x, y, num_classes=10, k=k, metric=metric, chunk_size=64).predict(queries)
+    expected = sklearn_predict(x, y, queries, k=k, metric=metric, p=2.0)
+    np.testing.assert_array_equal(predictions.numpy(), expected)
+
+
+@pytest.mark.parametrize(("metric", "p"), [*METRICS, ("minkowski", 2.0)])
+def test_threads_and_chunks_do_not_change_predictions(metric: str, p: float) -> None:
+    x, y = blobs(1000, 6, seed=3)
+    queries, _ = blobs(333, 6, seed=4)
+    previous = torch.get_num_threads()
+    predictions = []
+    for threads, chunk_size in [(1, 1000), (2, 7), (2, 1000)]:
+        torch.set_num_threads(threads)
+        try:
+            model = fitted(x, y, num_classes=10, k=5, metric=metric, p=p, chunk_size=chunk_size)
+            predictions.append(model.predict(queries))
+        finally:
+            torch.set_num_threads(previous)
+    assert torch.get_num_threads() == previous
+    assert all(torch.equal(other, predictions[0]) for other in predictions[1:])
+    # The padding rows at infinity never become neighbours, even for p=2 through cdist.
+    expected = sklearn_predict(x, y, queries, k=5, metric=metric, p=p)
+    np.testing.assert_array_equal(predictions[0].numpy(), expected)
+
+
+def test_no_queries_no_labels() -> None:
+    model = fitted(torch.zeros(3, 2), torch.tensor([0, 1, 1]))
+    assert model.predict(torch.zeros(0, 2)).shape == (0,)

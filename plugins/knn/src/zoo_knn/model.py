@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -26,6 +31,25 @@ def check_hyperparameters(model: str, *, k: int, metric: str, p: float) -> None:
 BLOCK = 128
 
 
+@contextmanager
+def thread_map() -> Iterator[tuple[int, Callable[[Callable[[Any], Any], Sequence[Any]], list[Any]]]]:
+    """The number of threads torch may use, and a ``map`` that runs each task on one of them.
+
+    torch parallelises every op on its own, and the threads wait for each other at the end of
+    each; when another process takes a core, every op waits for the thread it displaced. Here
+    each task's ops run on one thread, and the threads meet only when the map returns.
+    """
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield 1, lambda task, items: [task(item) for item in items]
+        return
+    try:
+        with ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            yield threads, lambda task, items: list(pool.map(task, items))
+    finally:
+        torch.set_num_threads(threads)  # a worker's set_num_threads(1) set the default for new threads
+
+
 class KNNClassifier:
     """Predict the majority label of the ``k`` nearest training points.
 
@@ -36,7 +60,8 @@ class KNNClassifier:
       choice depends on its heap order, which its documentation leaves unspecified;
     - vote ties go to the smallest label, as in scikit-learn (``argmax`` returns the first maximum).
 
-    Queries are processed ``chunk_size`` at a time, so memory stays at chunk x train points.
+    Queries are processed ``chunk_size`` at a time, so memory stays at chunk x train points:
+    with T threads (torch's number), each thread takes ``chunk_size / T`` queries at a time.
     """
 
     def __init__(self, num_classes: int, *, k: int, metric: str, p: float, chunk_size: int) -> None:
@@ -61,7 +86,11 @@ class KNNClassifier:
         self.y = y
         points, dims = self.x.shape
         self.padded = -(-points // BLOCK) * BLOCK
-        if self.metric == "euclidean":
+        if self.metric != "euclidean":
+            # Padding rows at infinity are infinitely far from any query, so cdist fills the
+            # padding columns itself, with no copy into a padded buffer.
+            self.rows = torch.cat([self.x, self.x.new_full((self.padded - points, dims), math.inf)])
+        else:
             # Rows [-2x, ||x||^2] against queries [q, 1] give ||x||^2 - 2 q.x in one matrix
             # product, with no second pass to add the norms. ||q||^2 and the square root are the
             # same or monotone for every training point of a query, so they cannot change its
@@ -75,26 +104,37 @@ class KNNClassifier:
     def predict(self, x: torch.Tensor) -> torch.Tensor:
         """Labels of the queries ``x``, on their device."""
         queries = x.flatten(1).to(self.x.dtype)
-        # Every chunk's distances go to one buffer: allocating a fresh chunk x train matrix per
-        # chunk costs more in page faults than the matrix product itself (on CPU). Its padding
-        # columns stay infinite.
-        buffer = queries.new_full((min(self.chunk_size, len(queries)), self.padded), math.inf)
-        labels = [
-            self._vote(self._neighbours(self._distances(chunk, buffer[: len(chunk)])))
-            for chunk in queries.split(self.chunk_size)
-        ]
-        return torch.cat(labels)
+        if not len(queries):
+            return self.y.new_empty(0)
+        # Each thread writes its distances to one buffer of its own: allocating a fresh
+        # chunk x train matrix per chunk costs more in page faults than the matrix product
+        # itself (on CPU). Its padding columns stay infinite.
+        buffers = threading.local()
+
+        def labels(chunk: torch.Tensor) -> torch.Tensor:
+            if self.metric != "euclidean":
+                return self._vote(self._neighbours(self._cdist(chunk)))
+            if not hasattr(buffers, "distances"):
+                buffers.distances = chunk.new_full((size, self.padded), math.inf)
+            return self._vote(self._neighbours(self._products(chunk, buffers.distances[: len(chunk)])))
+
+        with thread_map() as (threads, run):
+            size = max(1, min(self.chunk_size // threads, len(queries)))
+            return torch.cat(run(labels, queries.split(size)))
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"x": self.x, "y": self.y}
 
-    def _distances(self, queries: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
-        """(queries, padded train points) distances, or a monotone function of them, in ``out``."""
-        if self.metric == "euclidean":
-            ones = queries.new_ones(len(queries), 1)
-            return torch.mm(torch.cat([queries, ones], dim=1), self.table, out=out)
-        out[:, : len(self.x)] = torch.cdist(queries, self.x, p=self.p)
-        return out
+    def _products(self, queries: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+        """(queries, padded train points) ||x||^2 - 2 q.x, in ``out``: euclidean distances
+        squared, minus the query's own ||q||^2, which ranks the points the same way."""
+        ones = queries.new_ones(len(queries), 1)
+        return torch.mm(torch.cat([queries, ones], dim=1), self.table, out=out)
+
+    def _cdist(self, queries: torch.Tensor) -> torch.Tensor:
+        """(queries, padded train points) minkowski distances, infinite to the padding rows;
+        computed directly, never as ||x||^2 - 2q.x, which would be NaN for the padding."""
+        return torch.cdist(queries, self.rows, p=self.p, compute_mode="donot_use_mm_for_euclid_dist")
 
     def _neighbours(self, distances: torch.Tensor) -> torch.Tensor:
         # One spare neighbour shows whether the k-th place is tied. topk chooses arbitrarily among
