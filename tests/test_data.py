@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoo_core.data import from_numpy, standardize, window_series
+from zoo_core.data import all_finite, from_numpy, standardize, window_series
 
 
 def test_window_series_is_chronological_and_leak_free():
@@ -52,3 +52,12 @@ def test_offline_follows_zoo_offline(monkeypatch, value, expected):
     else:
         monkeypatch.setenv("ZOO_OFFLINE", value)
     assert offline() is expected
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), None])
+def test_all_finite_finds_one_bad_value_among_many(bad: float | None) -> None:
+    x = torch.randn(1000, 3, dtype=torch.float64)
+    if bad is not None:
+        x[617, 2] = bad
+    assert all_finite(x) is (bad is None)
+    assert all_finite(torch.zeros(0, 3))
