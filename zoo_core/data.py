@@ -6,7 +6,7 @@ or in the loader, never per sample inside the training loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,10 +35,16 @@ class Split:
 
 @dataclass(frozen=True)
 class Splits:
-    """A dataset's train and test splits, as returned by every loader."""
+    """A dataset's train and test splits, as returned by every loader.
+
+    ``fingerprint`` is the SHA-256 of exactly these tensors when it is already known (a cache
+    stores it with them, see ``zoo_core.datacache``); provenance then does not hash them again.
+    Splits built from other tensors must leave it None.
+    """
 
     train: Split
     test: Split
+    fingerprint: str | None = field(default=None, compare=False, repr=False)
 
 
 def target_dtype(task: str) -> torch.dtype:
