@@ -36,6 +36,42 @@ class _AvgPool2x2(torch.autograd.Function):
         return wide.expand(-1, 2, 2 * w).reshape(n, c, 2 * h, 2 * w)
 
 
+class _FirstConv(torch.autograd.Function):
+    """``F.conv2d(x, weight, bias)`` (stride 1, no padding) with a faster weight gradient.
+
+    oneDNN computes the weight gradient of LeNet's one-channel first layer slowly: 2.8 ms of a
+    9 ms training step (batch 64, one thread). The same sums, grad_w[o, c] = sum over n of the
+    correlation of x[n, c] with grad[n, o], are one forward convolution that treats the batch as
+    channels: input x as (C, N, H, W), weight grad as (O, N, h, w). That takes 1.1 ms.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        ctx.save_for_backward(x, weight)
+        ctx.has_bias = bias is not None
+        return F.conv2d(x, weight, bias)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        x, weight = ctx.saved_tensors
+        grad_x = grad_weight = grad_bias = None
+        if ctx.needs_input_grad[0]:
+            grad_x = torch.nn.grad.conv2d_input(x.shape, weight, grad)
+        if ctx.needs_input_grad[1]:
+            grad_weight = F.conv2d(x.transpose(0, 1), grad.transpose(0, 1)).transpose(0, 1)
+        if ctx.has_bias and ctx.needs_input_grad[2]:
+            grad_bias = grad.sum((0, 2, 3))
+        return grad_x, grad_weight, grad_bias
+
+
+def first_conv(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """``conv(x)`` for a plain convolution (stride 1, no padding, dilation or groups); see _FirstConv."""
+    plain = conv.stride == (1, 1) and conv.dilation == (1, 1) and conv.groups == 1
+    if not plain or conv.padding != (0, 0) or conv.padding_mode != "zeros":
+        return conv(x)
+    return _FirstConv.apply(x, conv.weight, conv.bias)
+
+
 def avg_pool_2x2(x: torch.Tensor) -> torch.Tensor:
     """2x2 average pooling with stride 2; odd sizes (floored by torch) take torch's own kernel."""
     if x.shape[-1] % 2 or x.shape[-2] % 2 or not x.is_contiguous():
@@ -58,7 +94,7 @@ class LeNet5(nn.Module):
         self.fc3 = nn.Linear(84, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = avg_pool_2x2(F.relu(self.conv1(x)))
+        x = avg_pool_2x2(F.relu(first_conv(self.conv1, x)))
         x = avg_pool_2x2(F.relu(self.conv2(x)))
         # flatten(1) keeps the batch axis; the lesson's view(-1, 400) silently
         # regroups values across samples when the input is not 32x32.
