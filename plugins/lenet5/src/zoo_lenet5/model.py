@@ -85,6 +85,10 @@ class LeNet5(nn.Module):
     Expects (N, in_channels, 32, 32); 61,706 parameters for one channel and ten classes.
     """
 
+    # The core trainer computes each batch in two halves, one thread each, and adds their
+    # gradients (zoo_core.training.ChunkedBackward): the samples never interact in this network.
+    batch_chunks = 2
+
     def __init__(self, in_channels: int = 1, num_classes: int = 10) -> None:
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, 6, kernel_size=5)
