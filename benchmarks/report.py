@@ -25,6 +25,8 @@ EXPECTED = {
     5: "GRU forward + backward, batch 64, sequence 50, hidden 64",
     6: "`zoo list` cold start with every plugin installed",
     7: "peak memory of `zoo run knn` on the size of row 3",
+    8: "LeNet-5 seconds per epoch on Fashion-MNIST, quiet vs one busy core",
+    13: "per-run overhead: wall vs reported time of `zoo run lenet5 --dataset fashion-mnist --epochs 1`",
 }
 COLUMNS = ("#", "figure", "ours", "reference", "ratio", "goal", "result", "note")
 
