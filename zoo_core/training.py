@@ -162,11 +162,11 @@ def gradient_step(
 ) -> Iterator[Callable[[torch.Tensor], torch.Tensor]]:
     """``backward(batch)``: the batch's mean loss (detached), with its gradients left in ``.grad``.
 
-    The whole batch at once on ``threads`` intra-op threads; or, for a model that sets
+    The whole batch at once on ``threads`` intra-op threads; or, on the CPU, for a model that sets
     ``batch_chunks``, in that many chunks spread over ``threads`` threads of one intra-op thread each.
     """
     chunks = int(getattr(model, "batch_chunks", 1))
-    if chunks <= 1:
+    if chunks <= 1 or train.x.device.type != "cpu":  # a GPU has no cores to share out
 
         def whole(batch: torch.Tensor) -> torch.Tensor:
             loss = criterion(model(train.x[batch]), train.y[batch])

@@ -85,8 +85,9 @@ class LeNet5(nn.Module):
     Expects (N, in_channels, 32, 32); 61,706 parameters for one channel and ten classes.
     """
 
-    # The core trainer computes each batch in two halves, one thread each, and adds their
-    # gradients (zoo_core.training.ChunkedBackward): the samples never interact in this network.
+    # On the CPU the core trainer computes each batch in two halves, one thread each, and adds
+    # their gradients (zoo_core.training.ChunkedBackward): samples never interact in this network,
+    # and its ops are too small for torch's intra-op threads to share well.
     batch_chunks = 2
 
     def __init__(self, in_channels: int = 1, num_classes: int = 10) -> None:
