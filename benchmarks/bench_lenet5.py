@@ -104,6 +104,28 @@ def recipe(model_name: str) -> tuple[Any, dict[str, Any]]:
     return spec, trainer
 
 
+def train(
+    model: nn.Module,
+    splits: Any,
+    trainer: dict[str, Any],
+    seed: int,
+    threads: int,
+    epochs: int,
+    on_epoch: Any = None,
+) -> None:
+    """What `zoo run` does with the model: the core's trainer, the recipe's settings but ``epochs``."""
+    fit(
+        model,
+        splits.train,
+        task="classification",
+        seed=seed,
+        progress=False,
+        on_epoch=on_epoch,
+        threads=threads,
+        **{**trainer, "epochs": epochs},
+    )
+
+
 def lesson_worker(connection: Any, data_dir: Any, seed: int, threads: int) -> None:
     """The lesson's loop in a process of its own, one epoch per request.
 
@@ -149,16 +171,7 @@ def bench_epoch(splits: Any, data_dir: Any, epochs: int, seed: int, threads: int
         times["lesson"].append(connection.recv())
         mark = time.perf_counter()
 
-    fit(
-        zoo_model,
-        splits.train,
-        task="classification",
-        seed=seed,
-        progress=False,
-        on_epoch=between_zoo_epochs,
-        threads=threads,
-        **{**trainer, "epochs": epochs},
-    )
+    train(zoo_model, splits, trainer, seed, threads, epochs, on_epoch=between_zoo_epochs)
     connection.send("accuracy")
     lesson_acc = connection.recv()
     connection.send("stop")
@@ -202,16 +215,7 @@ def time_to_target(
         state["mark"] = time.perf_counter()
 
     try:
-        fit(
-            model,
-            splits.train,
-            task="classification",
-            seed=seed,
-            progress=False,
-            on_epoch=evaluate,
-            threads=threads,
-            **{**trainer, "epochs": epochs},
-        )
+        train(model, splits, trainer, seed, threads, epochs, on_epoch=evaluate)
     except Reached:
         return state["trained"], state["epochs"]
     return None, state["epochs"]
@@ -263,15 +267,7 @@ def bench_busy(splits: Any, repeats: int, seed: int) -> None:
                 torch.manual_seed(seed)
                 model = spec.build(dataset)
                 start = time.perf_counter()
-                fit(
-                    model,
-                    splits.train,
-                    task="classification",
-                    seed=seed,
-                    progress=False,
-                    threads=threads,
-                    **{**trainer, "epochs": 1},
-                )
+                train(model, splits, trainer, seed, threads, epochs=1)
                 times[side].append(time.perf_counter() - start)
                 chosen[side].add(threads)
     quiet, busy = statistics.median(times["quiet"]), statistics.median(times["busy"])
