@@ -30,10 +30,21 @@ class _AvgPool2x2(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
         # Each input pixel gets a quarter of its window's gradient: widen each row, then repeat
-        # it; two expansions copy faster than one with both stride-0 axes.
+        # it. Widening is a product with a 0/0.25 matrix: a copy through a stride-0 axis of
+        # length 2 runs element by element (3 % of a step's instructions under callgrind), the
+        # product vectorises, and adding zeros leaves every value exactly a quarter.
         n, c, h, w = grad.shape
-        wide = (grad * 0.25).reshape(n * c * h, w, 1).expand(-1, w, 2).reshape(n * c * h, 1, 2 * w)
+        wide = torch.mm(grad.reshape(n * c * h, w), _widen(w, grad)).view(n * c * h, 1, 2 * w)
         return wide.expand(-1, 2, 2 * w).reshape(n, c, 2 * h, 2 * w)
+
+
+def _widen(w: int, like: torch.Tensor) -> torch.Tensor:
+    """The (w, 2w) matrix that repeats each column twice and scales it by 0.25."""
+    widen = torch.zeros(w, 2 * w, dtype=like.dtype, device=like.device)
+    columns = torch.arange(w, device=like.device)
+    widen[columns, 2 * columns] = 0.25
+    widen[columns, 2 * columns + 1] = 0.25
+    return widen
 
 
 class _FirstConv(torch.autograd.Function):
