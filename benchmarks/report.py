@@ -27,10 +27,12 @@ EXPECTED = {
     5: "GRU forward + backward, batch 64, sequence 50, hidden 64",
     6: "`zoo list` cold start with every plugin installed",
     7: "peak memory of `zoo run knn` on the size of row 3",
+    8: "LeNet-5 seconds per epoch on Fashion-MNIST, quiet vs one busy core",
     9: "K-Means fit at row 4's size, quiet and beside one busy core, and against scikit-learn there",
     10: "KNN predict at row 3's size, quiet and beside one busy core, and against scikit-learn there",
     11: "K-Means at k in 8, 16, 64 x dims in 2, 16, 64, on 1 thread and all cores",
     12: "KNN at dims in 8, 32, 128 x k in 1, 5, 15, euclidean and manhattan, on 1 thread and all cores",
+    13: "per-run overhead: wall vs reported time of `zoo run lenet5 --dataset fashion-mnist --epochs 1`",
 }
 COLUMNS = ("#", "figure", "ours", "reference", "ratio", "goal", "result", "note")
 

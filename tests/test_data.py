@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoo_core.data import from_numpy, window_series
+from zoo_core.data import all_finite, from_numpy, window_series
 from zoo_core.transforms import fit_standardization, standardize
 
 
@@ -87,3 +87,12 @@ def test_a_dataset_declares_its_transform_and_raw_samples_together():
     assert replace(spec, transform="not a reference", raw="pairs:raw").problems() == [
         "transform 'not a reference' must be a callable or a 'package.module:attribute' string"
     ]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf"), None])
+def test_all_finite_finds_one_bad_value_among_many(bad: float | None) -> None:
+    x = torch.randn(1000, 3, dtype=torch.float64)
+    if bad is not None:
+        x[617, 2] = bad
+    assert all_finite(x) is (bad is None)
+    assert all_finite(torch.zeros(0, 3))

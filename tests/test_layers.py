@@ -30,6 +30,7 @@ LAYERS = [
     "threads",
     "checkpoints",
     "provenance",
+    "datacache",
     "builtins",
     "plugins",
     "hparams",

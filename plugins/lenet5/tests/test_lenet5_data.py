@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import struct
 from collections import Counter
 from pathlib import Path
@@ -175,3 +176,26 @@ def test_lenet5_digits_split_ignores_the_runs_seed() -> None:
     first, second = loaded
     assert torch.equal(first.train.x, second.train.x) and torch.equal(first.train.y, second.train.y)
     assert torch.equal(first.test.x, second.test.x) and torch.equal(first.test.y, second.test.y)
+
+
+def test_lenet5_decoded_tensors_are_cached_until_a_file_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files, arrays = fake_files()
+    raw = tmp_path / "MNIST" / "raw"
+    write(raw, files)
+    decoded = []
+    decode = data._decode
+    monkeypatch.setattr(data, "_decode", lambda folder: decoded.append(folder) or decode(folder))
+    first = data.load_mnist(tmp_path)
+    again = data.load_mnist(tmp_path)
+    assert len(decoded) == 1 and (tmp_path / "MNIST" / data.CACHE_FILE).is_file()
+    assert torch.equal(again.train.x, first.train.x) and again.fingerprint == first.fingerprint
+    labels = raw / "t10k-labels-idx1-ubyte"
+    mtime = labels.stat().st_mtime_ns
+    labels.write_bytes(idx_labels((arrays["t10k-labels-idx1-ubyte"] + 1) % 10))  # same size
+    os.utime(labels, ns=(mtime, mtime + 1_000_000))
+    changed = data.load_mnist(tmp_path)
+    assert len(decoded) == 2
+    assert changed.test.y.tolist() == ((arrays["t10k-labels-idx1-ubyte"] + 1) % 10).tolist()
+    assert changed.fingerprint != first.fingerprint

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+import torch.nn.functional as F
 from zoo_lenet5 import zoo_datasets
-from zoo_lenet5.model import LeNet5, avg_pool_2x2, build_lenet5
+from zoo_lenet5.model import LeNet5, _FirstConv, avg_pool_2x2, build_lenet5, first_conv
 
 from zoo_core import DatasetSpec
 
@@ -56,5 +57,29 @@ def test_lenet5_rejects_28x28_instead_of_regrouping_the_batch() -> None:
 @pytest.mark.parametrize("shape", [(3, 6, 28, 28), (2, 16, 10, 10), (2, 6, 29, 27)])
 def test_avg_pool_2x2_matches_torch_forward_and_backward(shape) -> None:
     x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
-    torch.testing.assert_close(avg_pool_2x2(x), torch.nn.functional.avg_pool2d(x, 2))
+    torch.testing.assert_close(avg_pool_2x2(x), F.avg_pool2d(x, 2))
+    grad = torch.randn_like(avg_pool_2x2(x))
+    (ours,) = torch.autograd.grad(avg_pool_2x2(x), x, grad)
+    (torchs,) = torch.autograd.grad(F.avg_pool2d(x, 2), x, grad)
+    assert torch.equal(ours, torchs)  # a quarter of each window's gradient, exactly
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4, 6), (2, 2, 5, 3)])
+def test_avg_pool_2x2_passes_gradcheck(shape) -> None:
+    x = torch.randn(*shape, dtype=torch.float64, requires_grad=True)
     assert torch.autograd.gradcheck(avg_pool_2x2, (x,))
+
+
+@pytest.mark.parametrize("channels, bias", [(1, True), (3, True), (2, False)])
+def test_first_conv_matches_torch_forward_and_backward(channels: int, bias: bool) -> None:
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(channels, 4, kernel_size=3, bias=bias).double()
+    x = torch.randn(2, channels, 5, 4, dtype=torch.float64, requires_grad=True)
+    torch.testing.assert_close(first_conv(conv, x), conv(x))
+    assert torch.autograd.gradcheck(_FirstConv.apply, (x, conv.weight, conv.bias))
+    # In training the input needs no gradient: the weight and bias gradients alone, as torch's.
+    grad = torch.randn(2, 4, 3, 2, dtype=torch.float64)
+    ours = torch.autograd.grad(first_conv(conv, x.detach()), conv.parameters(), grad)
+    torchs = torch.autograd.grad(conv(x.detach()), conv.parameters(), grad)
+    for a, b in zip(ours, torchs, strict=True):
+        torch.testing.assert_close(a, b)

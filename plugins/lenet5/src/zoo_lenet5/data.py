@@ -14,11 +14,23 @@ from typing import TYPE_CHECKING, Any
 
 from zoo_core import DataCorrupt, DataUnavailable
 from zoo_core.data import Split, Splits, offline
+from zoo_core.datacache import cached
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
+# The four files of both datasets, unpacked, as torchvision names them; both have ten classes.
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+IDX_CLASSES = 10
+# The decoded tensors, cached beside raw/. Change the recipe whenever _decode's output would change.
+CACHE_FILE = "zoo-lenet5-splits.pt"
+CACHE_RECIPE = "torchvision IDX readers; zero-pad 28x28 to 32x32; (x / 255 - 0.5) / 0.5; float32"
 # Debian's dataset-fashion-mnist package installs the four .gz files here.
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 # Without it torchvision's urlopen may wait forever on a network that drops packets.
@@ -99,24 +111,35 @@ def load_idx_dataset(class_name: str, data_dir: Path, gz_dirs: tuple[Path, ...] 
     """Load a torchvision MNIST-format dataset (``MNIST``, ``FashionMNIST``) from ``data_dir``.
 
     Order: unpacked IDX files in ``<data_dir>/<class_name>/raw``; ``.gz`` files there or in
-    ``gz_dirs``; torchvision's download (skipped when ``ZOO_OFFLINE=1``).
+    ``gz_dirs``; torchvision's download (skipped when ``ZOO_OFFLINE=1``). The decoded, padded
+    tensors are cached in ``<data_dir>/<class_name>/`` (``zoo_core.datacache``), so torchvision is
+    imported and the files decoded only when they change.
     """
-    import torchvision.datasets
-
-    dataset_cls = getattr(torchvision.datasets, class_name)
     data_dir = Path(data_dir)
     raw = data_dir / class_name / "raw"
-    names = [Path(filename).stem for filename, _ in dataset_cls.resources]
 
     def missing() -> list[str]:
-        return [name for name in names if not (raw / name).is_file()]
+        return [name for name in IDX_FILES if not (raw / name).is_file()]
 
-    _unpack_missing(raw, names, gz_dirs)
+    _unpack_missing(raw, list(IDX_FILES), gz_dirs)
     if missing():
+        import torchvision.datasets
+
+        dataset_cls = getattr(torchvision.datasets, class_name)
         reason = "download skipped: ZOO_OFFLINE=1" if offline() else _download(dataset_cls, data_dir)
         if missing():
             wanted = ", ".join(f"{name}.gz" for name in missing())
             raise DataUnavailable(f"{class_name} not found: put {wanted} (or unpacked) into {raw} ({reason})")
+    return cached(
+        data_dir / class_name / CACHE_FILE,
+        [raw / name for name in IDX_FILES],
+        lambda: _decode(raw),
+        recipe=CACHE_RECIPE,
+    )
+
+
+def _decode(raw: Path) -> Splits:
+    """Both splits from the four IDX files in ``raw``, checked and turned into LeNet's input."""
 
     def split(prefix: str) -> Split:
         images = _read(raw / f"{prefix}-images-idx3-ubyte", "read_image_file")
@@ -126,8 +149,8 @@ def load_idx_dataset(class_name: str, data_dir: Path, gz_dirs: tuple[Path, ...] 
                 f"{raw / f'{prefix}-images-idx3-ubyte'} has {len(images)} images but "
                 f"{raw / f'{prefix}-labels-idx1-ubyte'} has {len(labels)} labels"
             )
-        if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < len(dataset_cls.classes):
-            last = len(dataset_cls.classes) - 1
+        if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < IDX_CLASSES:
+            last = IDX_CLASSES - 1
             raise DataCorrupt(f"{raw / f'{prefix}-labels-idx1-ubyte'} has labels outside 0..{last}")
         return Split(to_lenet_input(images), labels)
 
