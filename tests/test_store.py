@@ -147,18 +147,27 @@ def test_a_version_2_database_is_migrated_to_the_current_version(tmp_path):
         assert db.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
 
 
-def test_the_cli_migrates_an_older_database(home, zoo):
+def test_the_cli_reads_an_older_database_and_a_run_migrates_it(home, zoo):
     write_version_1(home / "results.sqlite", ["old-0", "old-1"])
+    before = (home / "results.sqlite").read_bytes()
     board = zoo("leaderboard", "--format", "csv").stdout
     assert "toy-points,toy-mlp,,2,0.55,0.07" in board  # the mean and std of the two old runs
-    assert Store(home / "results.sqlite").version == 4
     assert "old-1" in zoo("show", "old-1").stdout
+    assert (home / "results.sqlite").read_bytes() == before  # reading never changes the file
+    zoo("run", "toy-mlp", "--quiet")
+    assert Store(home / "results.sqlite").version == 4
+    assert sorted(r["run_id"][:5] for r in Store(home / "results.sqlite").rows())[-2:] == ["old-0", "old-1"]
 
 
 def test_a_newer_database_is_refused_and_left_untouched(home, zoo):
+    from zoo_core.store import APPLICATION_ID
+
     path = home / "results.sqlite"
     with closing(sqlite3.connect(path)) as db, db:
-        db.executescript("CREATE TABLE runs (run_id TEXT, future_column BLOB); PRAGMA user_version = 9;")
+        db.executescript(
+            "CREATE TABLE runs (run_id TEXT, future_column BLOB); PRAGMA user_version = 9;"
+            f"PRAGMA application_id = {APPLICATION_ID};"
+        )
     before = path.read_bytes()
     for args in (["run", "toy-mlp", "--quiet"], ["leaderboard"], ["runs"], ["show", "x"]):
         result = zoo(*args, check=False)
