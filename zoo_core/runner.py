@@ -14,6 +14,7 @@ import secrets
 import shutil
 import time
 import traceback
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, Callable, Mapping
 from . import layout
 from .checkpoints import save_weights
 from .devices import resolve_device
+from .disk import check_writable, writing
 from .errors import Diverged, ZooError
 from .fitting import Fitted, count_parameters, fit_model
 from .loading import load_data
@@ -91,6 +93,7 @@ class Run:
         """
         store = self.context.store
         store.check()  # a database that cannot take the row fails the run before it trains
+        check_writable(layout.runs_dir(self.context.results), "runs folder")  # nor can a read-only one
         config, splits, provenance = self.prepare()
         with using_threads(config.threads):
             return self.train(config, splits, provenance, store)
@@ -123,13 +126,23 @@ class Run:
     def train(self, config: RunConfig, splits: Any, provenance: Provenance, store: Store) -> RunResult:
         """Train and score inside the run folder, record the row, and tell the observers."""
         folder = config.run_dir
-        folder.mkdir(parents=True)
         # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
+        # A kill between the two leaves it on a recorded run, so it says what `zoo show` can tell.
         marker = folder / layout.INCOMPLETE
-        marker.write_text(
-            f"run {config.run_id} has not finished; until it does, nothing about it is recorded\n"
-        )
-        (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
+        # A full disk or read-only folder is the machine's doing, not the model's: such a run is not
+        # recorded (a failed row would blame the model), and its folder goes, to give the space back.
+        lost = "nothing was recorded, and the run's folder was removed"
+        try:
+            with writing(f"run folder {folder}", lost):
+                folder.mkdir(parents=True)
+                marker.write_text(
+                    f"run {config.run_id} has not finished, or was stopped between recording it and "
+                    f"removing this file: `zoo show {config.run_id}` tells which\n"
+                )
+                (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
+        except ZooError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         started = time.perf_counter()
         self.observers.started(config)
@@ -153,19 +166,23 @@ class Run:
                 fitted.model
             )  # after fitting: an estimator's state exists only then
             # The trained model is kept before anything else can fail: scores and plots come after.
-            save_weights(fitted.model.state_dict(), folder / layout.WEIGHTS)
+            with writing(f"the weights of run {config.run_id}", lost):
+                save_weights(fitted.model.state_dict(), folder / layout.WEIGHTS)
             metrics = self._score(config, fitted, splits)
-            self._write_artefacts(config, fitted, metrics, splits)
+            with writing(f"the files of run {config.run_id}", lost):
+                self._write_artefacts(config, fitted, metrics, splits)
         except ZooError:
             shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
             self.observers.finished(config, ended("refused"))
             raise
         except KeyboardInterrupt:
-            marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
+            with suppress(OSError):  # a full disk must not turn Ctrl-C into a traceback
+                marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
             self.observers.finished(config, ended("interrupted", num_params=num_params))
             raise
         except Exception as exc:
-            (folder / layout.ERROR).write_text(traceback.format_exc())
+            with suppress(OSError):  # the row keeps the error's first line whatever the disk does
+                (folder / layout.ERROR).write_text(traceback.format_exc())
             failed = ended("failed", num_params=num_params, error=describe(exc))
             self._record(store, config, provenance, failed, started_at)
             raise
@@ -230,7 +247,14 @@ class Run:
         """Record the row, unmark the folder, then tell the observers the run finished."""
         import torch
 
-        store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
+        try:
+            store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
+        except ZooError as exc:  # a full disk, say: the database is unchanged, as if the run never was
+            shutil.rmtree(config.run_dir, ignore_errors=True)
+            self.observers.finished(config, replace(result, status="refused"))
+            raise ZooError(
+                f"{exc}; run {config.run_id} was not recorded, and its folder was removed"
+            ) from None
         (config.run_dir / layout.INCOMPLETE).unlink()  # recorded: whatever the observers do, it is complete
         before = len(self.observers.warnings)
         self.observers.finished(config, result)
