@@ -95,3 +95,37 @@ class Zoo:
 def zoo(in_process, home: Path) -> Zoo:
     """Run `zoo` commands in this process against ``home``, seeing the test plugins (toy only)."""
     return Zoo(home)
+
+
+@pytest.fixture
+def recorded(home: Path):
+    """``recorded(run_id, **columns)``: a row written straight into ``home``'s store, with its run
+    folder (returned); for tests about reading runs back, which need no training."""
+    from zoo_core.store import RunRow, Store
+
+    def record(run_id: str, metrics: dict | None = None, **columns) -> Path:
+        folder = home / "runs" / run_id
+        folder.mkdir(parents=True)
+        values = dict(
+            run_id=run_id,
+            model="toy-mlp",
+            dataset="toy-points",
+            task="classification",
+            plugin="toy",
+            seed=0,
+            status="ok",
+            hparams={"activation": "relu", "hidden": 8},
+            duration_s=1.0,
+            num_params=42,
+            zoo_version="0.1.0",
+            plugin_version="0.3",
+            torch_version="2.x",
+            device="cpu",
+            started_at="2026-12-01T12:00:00+00:00",
+            error="",
+            run_dir=str(folder),
+        )
+        Store(home / "results.sqlite").record(RunRow(**{**values, **columns}), metrics or {"accuracy": 0.5})
+        return folder
+
+    return record

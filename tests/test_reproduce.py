@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -65,10 +69,137 @@ def test_show_prints_config_metrics_and_artefacts(home, zoo):
     assert len(shown["artefacts"]) == 5
 
 
-def test_an_ambiguous_prefix_is_refused(home, zoo):
-    zoo("run", "toy-mlp", "--seeds", "0,1", "--quiet")
-    result = zoo("show", "2", check=False)
-    assert result.returncode == 2 and "2 runs start with '2'" in result.stderr
+def one_line(result) -> str:
+    """The single line a refused command printed (and it exited 2, without a traceback)."""
+    assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return result.stderr
+
+
+# Several runs, or run folders, that one prefix starts: recorded rows and unfinished folders alike.
+AMBIGUOUS = {
+    "two recorded runs": (["run-a1", "run-a2"], [], "2 recorded runs (run-a1, run-a2)"),
+    "a recorded run and an unfinished one": (["run-a1"], ["run-a2"], "1 recorded run (run-a1) and 1 unfinished"),
+    "two unfinished runs": ([], ["run-a1", "run-a2"], "2 unfinished runs (run-a1, run-a2)"),
+    "one of each, and more": (["run-a1", "run-a3", "run-a4", "run-a5"], ["run-a2"], "4 recorded runs"),
+}
+
+
+@pytest.mark.parametrize("case", AMBIGUOUS.values(), ids=AMBIGUOUS.keys())
+@pytest.mark.parametrize("command", ["show", "reproduce"])
+def test_an_ambiguous_prefix_says_so(case, command, home, recorded, zoo):
+    rows, unfinished, said = case
+    for run_id in rows:
+        recorded(run_id)
+    for run_id in unfinished:
+        (home / "runs" / run_id).mkdir(parents=True)
+        (home / "runs" / run_id / "INCOMPLETE").write_text("killed\n")
+    error = one_line(zoo(command, "run-a", check=False))
+    assert "the run id prefix 'run-a' is ambiguous" in error and said in error
+    assert "did not finish" not in error
+    # The whole id is never ambiguous, even when it starts another run's id.
+    if rows:
+        assert rows[0] in zoo("show", rows[0]).stdout
+
+
+def test_a_prefix_of_one_unfinished_run_says_it_did_not_finish(home, recorded, zoo):
+    recorded("run-b1")
+    (home / "runs" / "run-c1").mkdir(parents=True)
+    (home / "runs" / "run-c1" / "INCOMPLETE").write_text("killed\n")
+    assert "run run-c1 did not finish" in one_line(zoo("show", "run-c", check=False))
+
+
+# Ids are plain text: never a glob, a path, an SQL pattern or a format string.
+HOSTILE_IDS = {
+    "star": "*",
+    "double star": "**",
+    "question mark": "?",
+    "brackets": "[r]*",
+    "absolute path": "/etc/passwd",
+    "parent path": "../x",
+    "dot": ".",
+    "sql wildcards": "%_",
+    "sql quote": "r' OR '1'='1",
+    "format braces": "{0}{run_id}",
+    "empty": "",
+    "spaces": "   ",
+    "newline": "run-a\nrun-b",
+    "nul": "run\x00a",
+    "very long": "r" * 100_000,
+    "not utf-8": "run-\udcff",
+    "tilde": "~",
+}
+
+
+@pytest.mark.parametrize("run_id", HOSTILE_IDS.values(), ids=HOSTILE_IDS.keys())
+@pytest.mark.parametrize("command", ["show", "reproduce"])
+def test_ids_are_matched_literally(run_id, command, home, recorded, zoo):
+    recorded("run-a")
+    recorded("run-b")
+    (home / "runs" / "zzz-unrelated").mkdir()
+    (home / "runs" / "zzz-unrelated" / "INCOMPLETE").write_text("not a run\n")
+    result = zoo(command, run_id, check=False)
+    error = one_line(result)
+    assert "no run " in error or "give a run id" in error
+    assert "zzz-unrelated" not in error and result.stdout == "" and len(error) < 500
+    assert len(json.loads(zoo("runs", "--json").stdout)) == 2
+
+
+STALE_MARKERS = {
+    "as a kill leaves it": "run {id} has not finished, or was stopped between recording it and removing this file",
+    "an older zoo's text": "run {id} has not finished; until it does, nothing about it is recorded",
+    "after ctrl-c": "run {id} was interrupted; nothing about it is recorded",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("text", STALE_MARKERS.values(), ids=STALE_MARKERS.keys())
+def test_show_tells_the_truth_about_a_recorded_run_with_a_stale_marker(text, home, recorded, zoo):
+    folder = recorded("run-stale")
+    recorded("run-other")
+    (folder / "INCOMPLETE").write_text(text.format(id="run-stale"))
+    shown = zoo("show", "run-st")  # a prefix: the stale marker does not make it a second run
+    assert shown.stdout.startswith("run ") and "run-stale" in shown.stdout and "status" in shown.stdout
+    assert "still carries an INCOMPLETE marker, but the run is recorded" in shown.stderr
+    assert json.loads(zoo("show", "run-stale", "--json").stdout)["status"] == "ok"
+    assert "run-stale" in zoo("runs").stdout
+
+
+KILL_AFTER_COMMIT = """
+import os, sys
+from pathlib import Path
+
+from zoo_core import layout
+from zoo_core.cli import main
+
+unlink = Path.unlink
+
+
+def killed_at_the_marker(path, *args, **kwargs):
+    if path.name == layout.INCOMPLETE:
+        os._exit(9)  # as SIGKILL would, right after the row was committed
+    return unlink(path, *args, **kwargs)
+
+
+Path.unlink = killed_at_the_marker
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_a_kill_between_the_commit_and_the_marker_leaves_a_truthful_run(home, env, zoo):
+    process = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_COMMIT, "run", "toy-mlp", "--quiet"],
+        env={**os.environ, **env, "ZOO_HOME": str(home)},
+        capture_output=True,
+        text=True,
+    )
+    assert process.returncode == 9, process.stderr
+    [row] = json.loads(zoo("runs", "--json").stdout)
+    marker = (Path(row["run_dir"]) / "INCOMPLETE").read_text()
+    # The marker does not claim that nothing was recorded: it says how to find out.
+    assert "nothing" not in marker and f"zoo show {row['run_id']}" in marker
+    shown = zoo("show", row["run_id"])
+    assert row["status"] == "ok" and "but the run is recorded" in shown.stderr
 
 
 def test_reproduce_matches_a_cpu_run_exactly(home, zoo):
