@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -79,7 +83,11 @@ def one_line(result) -> str:
 # Several runs, or run folders, that one prefix starts: recorded rows and unfinished folders alike.
 AMBIGUOUS = {
     "two recorded runs": (["run-a1", "run-a2"], [], "2 recorded runs (run-a1, run-a2)"),
-    "a recorded run and an unfinished one": (["run-a1"], ["run-a2"], "1 recorded run (run-a1) and 1 unfinished"),
+    "a recorded run and an unfinished one": (
+        ["run-a1"],
+        ["run-a2"],
+        "1 recorded run (run-a1) and 1 unfinished",
+    ),
     "two unfinished runs": ([], ["run-a1", "run-a2"], "2 unfinished runs (run-a1, run-a2)"),
     "one of each, and more": (["run-a1", "run-a3", "run-a4", "run-a5"], ["run-a2"], "4 recorded runs"),
 }
@@ -146,7 +154,7 @@ def test_ids_are_matched_literally(run_id, command, home, recorded, zoo):
 
 
 STALE_MARKERS = {
-    "as a kill leaves it": "run {id} has not finished, or was stopped between recording it and removing this file",
+    "as a kill leaves it": "run {id} has not finished, or was stopped between recording it and removing it",
     "an older zoo's text": "run {id} has not finished; until it does, nothing about it is recorded",
     "after ctrl-c": "run {id} was interrupted; nothing about it is recorded",
     "empty": "",
@@ -235,3 +243,223 @@ def test_reproduce_refuses_a_failed_run(home, zoo):
     [row] = json.loads(zoo("runs", "--json").stdout)
     result = zoo("reproduce", row["run_id"], check=False)
     assert result.returncode == 2 and "failed; there are no metrics to reproduce" in result.stderr
+
+
+def tamper(change):
+    """A function that loads the weights at a path, applies ``change`` to them and saves them back."""
+
+    def apply(path: Path) -> None:
+        import torch
+
+        state = torch.load(path, weights_only=True)
+        change(state, next(iter(state)))
+        torch.save(state, path)
+
+    return apply
+
+
+# Changes to a stored run's weights after it was recorded; none may pass `zoo reproduce`.
+TAMPERED = {
+    "one value nudged": (
+        tamper(lambda state, name: state.__setitem__(name, state[name] + 1e-3)),
+        "weights: DIFFERENT",
+        "NOT reproduced",
+    ),
+    "a tensor zeroed": (
+        tamper(lambda state, name: state[name].zero_()),
+        "weights: DIFFERENT",
+        "NOT reproduced",
+    ),
+    "a tensor removed": (tamper(lambda state, name: state.pop(name)), "weights: DIFFERENT", "NOT reproduced"),
+    "a tensor of another dtype": (
+        tamper(lambda state, name: state.__setitem__(name, state[name].double())),
+        "weights: DIFFERENT",
+        "NOT reproduced",
+    ),
+    "deleted": (Path.unlink, "weights: MISSING", "NOT verified: the metrics match"),
+    "run folder deleted": (lambda path: shutil.rmtree(path.parent), "weights: MISSING", "NOT verified"),
+}
+
+
+@pytest.mark.parametrize("case", TAMPERED.values(), ids=TAMPERED.keys())
+def test_tampered_weights_never_pass_reproduce(case, home, zoo):
+    change, weights_line, verdict = case
+    [original] = zoo.json("run", "toy-mlp", "--quiet")
+    change(Path(original["run_dir"]) / "weights.pt")
+    result = zoo("reproduce", original["run_id"], check=False)
+    assert result.returncode == 1, result.stderr
+    assert weights_line in result.stdout and verdict in result.stdout
+    assert "reproduced exactly" not in result.stdout
+    assert all(line.endswith(" yes") for line in result.stdout.splitlines()[3:5])  # the metrics match
+    check = json.loads(zoo("reproduce", original["run_id"], "--json", check=False).stdout)
+    assert check["matches"] is False and check["weights"] in ("different", "missing")
+
+
+def write_tensor(path: Path) -> None:
+    import torch
+
+    torch.save(torch.zeros(3), path)
+
+
+def write_fifo(path: Path) -> None:
+    os.mkfifo(path)
+
+
+# What can stand where a run's weights file belongs; each is refused in one line, never loaded.
+NOT_WEIGHTS = {
+    "a folder": (lambda path: path.mkdir(), "it is a folder"),
+    "a FIFO": (write_fifo, "it is a FIFO"),
+    "a link to real weights": (None, "it is a symbolic link"),
+    "a dangling link": (lambda path: path.symlink_to(path.parent / "nowhere"), "it is a symbolic link"),
+    "a tensor": (write_tensor, "it holds a Tensor, not a state dict"),
+    "a list": (lambda path: __import__("torch").save([1, 2], path), "it holds a list"),
+    "a dict of numbers": (lambda path: __import__("torch").save({"w": 1.5}, path), "'w' = a float"),
+    "a dict keyed by numbers": (
+        lambda path: __import__("torch").save({0: __import__("torch").ones(1)}, path),
+        "a key 0 that is not a name",
+    ),
+    "an empty file": (lambda path: path.write_bytes(b""), "not a plain weights file"),
+    "garbage": (lambda path: path.write_bytes(os.urandom(4096)), "not a plain weights file"),
+    "a truncated zip": (None, "not a plain weights file"),
+}
+
+
+def put_in_place(kind: str, path: Path, tmp_path: Path) -> None:
+    import torch
+
+    make, _ = NOT_WEIGHTS[kind]
+    real = tmp_path / "real.pt"
+    torch.save({"w": torch.ones(2)}, real)
+    if kind == "a link to real weights":
+        path.symlink_to(real)
+    elif kind == "a truncated zip":
+        path.write_bytes(real.read_bytes()[:200])
+    else:
+        make(path)
+
+
+@pytest.mark.parametrize("kind", NOT_WEIGHTS)
+def test_load_weights_refuses_anything_but_tensors_by_name(kind, tmp_path):
+    from zoo_core.checkpoints import load_weights
+    from zoo_core.errors import ZooError
+
+    path = tmp_path / "weights.pt"
+    put_in_place(kind, path, tmp_path)
+    outcome: list = []
+
+    def load() -> None:
+        try:
+            load_weights(path)
+        except ZooError as exc:
+            outcome.append(str(exc))
+
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    loader.join(timeout=60)
+    assert not loader.is_alive(), "load_weights hung"  # a FIFO would block an open() forever
+    [message] = outcome
+    assert NOT_WEIGHTS[kind][1] in message and "\n" not in message
+
+
+@pytest.mark.parametrize("kind", ["a folder", "a FIFO", "a link to real weights", "a tensor", "a list"])
+def test_reproduce_refuses_weights_that_are_not_weights_before_rerunning(kind, home, recorded, tmp_path, zoo):
+    folder = recorded("run-w")
+    put_in_place(kind, folder / "weights.pt", tmp_path)
+    error = one_line(zoo("reproduce", "run-w", check=False))
+    assert NOT_WEIGHTS[kind][1] in error
+    assert not list(tmp_path.glob("zoo-reproduce-*"))
+
+
+def test_load_weights_says_missing_weights_are_missing(tmp_path):
+    from zoo_core.checkpoints import load_weights
+    from zoo_core.errors import ZooError
+
+    with pytest.raises(ZooError, match="weights file .* is missing"):
+        load_weights(tmp_path / "weights.pt")
+
+
+# Where a kept re-run must not go: it would be a second row of the run where rows count.
+KEEP = {
+    "the zoo home": lambda home, tmp: home,
+    "a folder in the zoo home": lambda home, tmp: home / "kept",
+    "the runs folder": lambda home, tmp: home / "runs",
+    "a link into the zoo home": lambda home, tmp: (tmp / "link").symlink_to(home) or tmp / "link" / "kept",
+    "a folder with files": lambda home, tmp: (
+        (tmp / "full").mkdir() or (tmp / "full" / "x").touch() or tmp / "full"
+    ),
+    "a file": lambda home, tmp: (tmp / "file").touch() or tmp / "file",
+    "a relative path into the home": lambda home, tmp: Path(os.path.relpath(home / "k")),
+}
+
+
+@pytest.mark.parametrize("where", KEEP.values(), ids=KEEP.keys())
+def test_reproduce_keep_refuses_a_folder_where_a_second_row_would_count(where, home, recorded, tmp_path, zoo):
+    recorded("run-k")
+    keep = where(home, tmp_path)
+    before = (home / "results.sqlite").read_bytes()
+    error = one_line(zoo("reproduce", "run-k", "--keep", str(keep), check=False))
+    assert "--keep" in error and (
+        "inside the zoo home" in error or "already holds" in error or "is a file" in error
+    )
+    assert (home / "results.sqlite").read_bytes() == before
+
+
+def test_reproduce_keep_twice_refuses_the_second_time(home, tmp_path, zoo):
+    [original] = zoo.json("run", "toy-mlp", "--quiet")
+    keep = tmp_path / "kept"
+    assert "reproduced exactly" in zoo("reproduce", original["run_id"], "--keep", str(keep)).stdout
+    error = one_line(zoo("reproduce", original["run_id"], "--keep", str(keep), check=False))
+    assert "already holds files" in error
+    assert len(json.loads(zoo("runs", "--json", home=keep).stdout)) == 1
+    assert len(json.loads(zoo("runs", "--json").stdout)) == 1
+
+
+# An observer that reports where the re-run happens, then keeps it busy until it is stopped.
+SLEEPY = """
+import os
+import time
+from pathlib import Path
+
+from zoo_core import hookimpl
+
+
+@hookimpl
+def zoo_epoch_finished(config, epoch, loss):
+    if "ZOO_TEST_STARTED" in os.environ:
+        Path(os.environ["ZOO_TEST_STARTED"]).write_text(str(config.run_dir))
+        time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_reproduce_removes_its_scratch_folder(stop, install, home, env, tmp_path, zoo):
+    [original] = zoo.json("run", "toy-mlp", "--quiet")
+    install("zoo-sleepy", "1.0", {"sleepy": "zoo_sleepy"}, {"zoo_sleepy": SLEEPY})
+    scratch_root, started = tmp_path / "tmp", tmp_path / "started"
+    scratch_root.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoo_core", "reproduce", original["run_id"]],
+        env={
+            **os.environ,
+            **env,
+            "ZOO_PLUGINS": "toy,sleepy",
+            "ZOO_HOME": str(home),
+            "TMPDIR": str(scratch_root),
+            "ZOO_TEST_STARTED": str(started),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 180
+    while not started.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "the re-run never finished its first epoch"
+        time.sleep(0.1)
+    assert Path(started.read_text()).is_relative_to(scratch_root)
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == {signal.SIGTERM: 143, signal.SIGINT: 130}[stop], stderr
+    assert "Traceback" not in stderr
+    assert list(scratch_root.iterdir()) == []
+    assert len(json.loads(zoo("runs", "--json").stdout)) == 1
