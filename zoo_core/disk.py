@@ -31,6 +31,7 @@ PATH_REASONS = {
     errno.EEXIST: "it exists and is a file, not a folder",
     errno.ENAMETOOLONG: "the path is too long",
     errno.ELOOP: "the path has too many symbolic links",
+    errno.ENOENT: "it cannot be made there (in /proc, say)",
 }
 
 
