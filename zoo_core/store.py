@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sqlite3
 import stat
 import sys
@@ -359,8 +360,10 @@ class Store:
         code = _code(exc)
         path = self.path
         if code == "FULL":
-            return ZooError(f"the disk is full: results database {path} could not take the write ({exc}); "
-                            "the database is unchanged")  # fmt: skip
+            return ZooError(
+                f"the disk is full: results database {path} could not take the write ({exc}); "
+                "the database is unchanged"
+            )
         if code in ("READONLY", "PERM", "AUTH") or (code == "CANTOPEN" and writing and not _writable(path)):
             return ZooError(
                 f"results database {path} is read-only ({exc}): commands that record runs cannot "
@@ -377,11 +380,19 @@ class Store:
                 f"`sqlite3 {path} .recover` may save its rows"
             )
         if code in ("BUSY", "LOCKED"):
-            return ZooError(f"results database {path} stayed locked by another process for 60 s ({exc}); "
-                            "try again")  # fmt: skip
+            return ZooError(
+                f"results database {path} stayed locked by another process for 60 s ({exc}); try again"
+            )
+        if code in ("IOERR", "CANTOPEN") and writing and _nearly_full(path.parent):
+            return ZooError(
+                f"the disk is full: results database {path} could not be opened to write ({exc}); "
+                "the database is unchanged"
+            )
         if code == "IOERR":
-            return ZooError(f"could not read or write results database {path} ({exc}): the disk may be "
-                            "full or failing; the database is unchanged")  # fmt: skip
+            return ZooError(
+                f"could not read or write results database {path} ({exc}): the disk may be failing; "
+                "the database is unchanged"
+            )
         if code == "CANTOPEN":
             if self._wal.exists() and not _writable(path):
                 return ZooError(
@@ -622,6 +633,14 @@ def _code(exc: sqlite3.Error) -> str:
     if isinstance(number, int):
         return SQLITE_CODES.get(number & 0xFF, "")
     return SQLITE_MESSAGES.get(str(exc).strip().lower(), "")
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the disk under ``folder`` has less room than SQLite needs to open a file for writing."""
+    try:
+        return shutil.disk_usage(folder).free < 256 * 1024
+    except OSError:
+        return False
 
 
 def _writable(path: Path) -> bool:
