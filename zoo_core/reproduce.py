@@ -38,8 +38,12 @@ WEIGHTS_VERDICTS = ("identical", "different", "missing", "not recorded")
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM during a re-run. Raised like Ctrl-C, so the same clean-up runs (and no observer
-    plugin can swallow it)."""
+    """SIGTERM (or SIGHUP) during a re-run. Raised like Ctrl-C, so the same clean-up runs (and no
+    observer plugin can swallow it)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
 @dataclass(frozen=True)
@@ -163,19 +167,22 @@ def stored_weights(stored: dict[str, Any]) -> dict[str, Any] | str:
 
 @contextmanager
 def terminated_as_interrupted() -> Iterator[None]:
-    """Inside the block, SIGTERM raises :class:`Terminated`, so clean-up code runs as for Ctrl-C."""
+    """Inside the block, SIGTERM and SIGHUP raise :class:`Terminated`, so clean-up code runs as
+    for Ctrl-C."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set signal handlers; its caller owns the signals
         return
 
     def terminate(signum: int, frame: Any) -> None:
-        raise Terminated()
+        raise Terminated(signum)
 
-    previous = signal.signal(signal.SIGTERM, terminate)
+    stops = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    previous = {stop: signal.signal(stop, terminate) for stop in stops}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
 
 
 def _compare(before: dict[str, Any], rerun_dir: Path) -> str:

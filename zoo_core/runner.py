@@ -69,7 +69,14 @@ class Context:
         device = resolve_device(options.pop("device", "auto"))
         plugins = options.pop("plugins", None) or load_plugins()
         registry = options.pop("registry", None) or get_registry()
-        return cls(home, results or home, device, plugins=plugins, registry=registry, **options)
+        context = cls(home, results or home, device, plugins=plugins, registry=registry, **options)
+        context.check_writable()  # once, first: a read-only or foreign store refuses every run alike
+        return context
+
+    def check_writable(self) -> None:
+        """Fail now, in one line, if the store or the runs folder could not take a run."""
+        self.store.check()
+        check_writable(layout.runs_dir(self.results), "runs folder")
 
     @property
     def store(self) -> Store:
@@ -92,8 +99,7 @@ class Run:
         crashes or diverges is recorded as failed, then its exception propagates.
         """
         store = self.context.store
-        store.check()  # a database that cannot take the row fails the run before it trains
-        check_writable(layout.runs_dir(self.context.results), "runs folder")  # nor can a read-only one
+        self.context.check_writable()  # a store that cannot take the row fails the run before it trains
         config, splits, provenance = self.prepare()
         with using_threads(config.threads):
             return self.train(config, splits, provenance, store)

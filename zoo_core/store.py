@@ -220,6 +220,7 @@ class Store:
         """A read-only connection to the current schema, or None when there is no database yet."""
         if not self._check_path():
             return None
+        self._identify_file()
         uri = self._read_only_uri()
         try:
             try:
@@ -249,6 +250,22 @@ class Store:
             raise
         return connection
 
+    def _identify_file(self) -> int:
+        """The schema version of the file, judged before any connection could change it or its folder.
+
+        A file that is not the zoo's, or a newer zoo's, must stay as it was, and get no -wal or
+        -shm file beside it (a read-only connection to a WAL-mode file makes both). With no -wal
+        file, the main file holds every page, so it is read as immutable, which creates nothing.
+        """
+        immutable = "" if self._wal.exists() else "&immutable=1"
+        try:
+            with closing(
+                _opened(sqlite3.connect(self._read_only_uri() + immutable, uri=True, timeout=60))
+            ) as peek:
+                return self._identify(peek)
+        except sqlite3.Error as exc:
+            raise self._explain(exc, writing=False) from None
+
     def _read_only_uri(self) -> str:
         return f"{self.path.absolute().as_uri()}?mode=ro"
 
@@ -262,12 +279,9 @@ class Store:
 
         exists = self._check_path()
         ensure_folder(self.path.parent, "zoo home")
+        if exists:
+            self._identify_file()
         try:
-            if exists:
-                # Judged through a read-only connection first: a file that is not the zoo's, or a
-                # newer zoo's, must stay byte for byte as it was (opening it to write could change it).
-                with closing(_opened(sqlite3.connect(self._read_only_uri(), uri=True, timeout=60))) as peek:
-                    self._identify(peek)
             connection = _opened(sqlite3.connect(self.path, timeout=60, isolation_level=None))
         except sqlite3.Error as exc:
             raise self._explain(exc, writing=True) from None

@@ -124,14 +124,14 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             keep=args.keep,
             notify=say,
         )
-    except Terminated:
+    except Terminated as stop:
         kept = (
             f"; the kept folder {args.keep} holds what it wrote"
             if args.keep
-            else ", and its scratch folder removed"
+            else ", its scratch folder removed"
         )
-        say(f"terminated: the re-run was stopped{kept}")
-        return 143  # 128 + SIGTERM, as a shell reports it
+        say(f"stopped by signal {stop.signum}: the re-run was ended{kept}")
+        return 128 + stop.signum  # as a shell reports a process that a signal ended
     stored = check.stored
     if args.json:
         print(
