@@ -10,53 +10,29 @@ from contextlib import closing
 
 import pytest
 
-from zoo_core.store import RunRow, Store
+from zoo_core.store import Store
 
 
-def make_row(run_id: str, **changes) -> RunRow:
-    values = dict(
-        run_id=run_id,
-        model="toy-mlp",
-        dataset="toy-points",
-        task="classification",
-        plugin="toy",
-        seed=0,
-        status="ok",
-        hparams={"lr": 0.05, "hidden": 8},
-        duration_s=1.5,
-        num_params=42,
-        zoo_version="0.1.0",
-        plugin_version="0.3",
-        torch_version="2.x",
-        device="cpu",
-        started_at="2026-11-21T12:00:00+00:00",
-        error="",
-        run_dir="/tmp/r",
-    )
-    values.update(changes)
-    return RunRow(**values)
-
-
-def test_round_trip(tmp_path):
+def test_round_trip(tmp_path, make_row):
     store = Store(tmp_path / "results.sqlite")
     assert store.rows() == []
     store.record(make_row("a", seed=1), {"accuracy": 0.9, "f1": 0.8})
     store.record(make_row("b", status="failed", error="RuntimeError: boom"), {})
     a, b = store.rows()
-    assert a["run_id"] == "a" and a["seed"] == 1 and a["hparams"] == {"lr": 0.05, "hidden": 8}
+    assert a["run_id"] == "a" and a["seed"] == 1 and a["hparams"] == {"activation": "relu", "hidden": 8}
     assert a["metrics"] == {"accuracy": 0.9, "f1": 0.8} and a["num_params"] == 42 and a["device"] == "cpu"
     assert {"zoo_version", "plugin_version", "torch_version", "started_at", "duration_s"} <= set(a)
     assert b["status"] == "failed" and "accuracy" not in b
 
 
-def test_an_undefined_metric_is_not_stored(tmp_path):
+def test_an_undefined_metric_is_not_stored(tmp_path, make_row):
     store = Store(tmp_path / "results.sqlite")
     store.record(make_row("a"), {"silhouette": float("nan"), "ari": 1.0})
     [row] = store.rows()
     assert row["metrics"] == {"ari": 1.0}
 
 
-def test_a_failed_write_leaves_no_half_row(tmp_path):
+def test_a_failed_write_leaves_no_half_row(tmp_path, make_row):
     store = Store(tmp_path / "results.sqlite")
     store.record(make_row("a"), {"accuracy": 0.5})
     with pytest.raises(ValueError):
@@ -91,7 +67,7 @@ def test_concurrent_writers_all_land(tmp_path):
     assert len(rows) == 75 and len({row["run_id"] for row in rows}) == 75
 
 
-def test_a_new_database_carries_the_current_schema_version(tmp_path):
+def test_a_new_database_carries_the_current_schema_version(tmp_path, make_row):
     from zoo_core.store import SCHEMA_VERSION
 
     store = Store(tmp_path / "results.sqlite")
@@ -114,7 +90,7 @@ def write_version_1(path, runs):
             db.execute("INSERT INTO metrics VALUES (?, 'accuracy', ?)", (run_id, 0.5 + i / 10))
 
 
-def test_an_older_database_is_migrated_keeping_every_run(tmp_path):
+def test_an_older_database_is_migrated_keeping_every_run(tmp_path, make_row):
     path = tmp_path / "results.sqlite"
     write_version_1(path, ["old-0", "old-1"])
     store = Store(path)
