@@ -137,19 +137,24 @@ def check_keep(keep: Path, home: Path) -> None:
     holds a kept re-run, it would be a second row there and no longer the one to compare.
     """
     layout.checked_home(keep)
-    target, root = keep.resolve(), home.resolve()
-    if target == root or root in target.parents:
+    try:
+        target, root = keep.resolve(), home.resolve()
+        inside = target == root or root in target.parents
+        holds = target.is_dir() and any(target.iterdir())
+        other = not target.is_dir() and target.exists()
+    except (OSError, RuntimeError) as exc:  # a link loop, a folder this user may not list
+        raise ZooError(f"--keep {keep} cannot be used: {exc}") from None
+    if inside:
         raise ZooError(
             f"--keep {keep} is inside the zoo home {home}: the kept re-run would count on its "
             "leaderboard as a second run; give a folder outside it"
         )
-    if target.is_dir():
-        if any(target.iterdir()):
-            raise ZooError(
-                f"--keep {keep} already holds files (an earlier kept re-run?); give a new or empty "
-                "folder, so the re-run is the only run in it"
-            )
-    elif target.exists():
+    if holds:
+        raise ZooError(
+            f"--keep {keep} already holds files (an earlier kept re-run?); give a new or empty "
+            "folder, so the re-run is the only run in it"
+        )
+    if other:
         raise ZooError(f"--keep {keep} is a file; give a new or empty folder")
 
 
