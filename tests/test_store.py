@@ -191,6 +191,7 @@ FOREIGN = {
     "the v4 tables under another application id": zoo_tables(4) + "PRAGMA application_id = 1234;",
     "the v4 tables with no id": zoo_tables(4) + "PRAGMA user_version = 4;",
     "a runs table in WAL mode": "PRAGMA journal_mode = WAL; CREATE TABLE runs (run_id TEXT, x);",
+    "a view named runs, and no table": "CREATE VIEW runs AS SELECT 1 AS run_id;",
     "the zoo's mark over another schema": "CREATE TABLE runs (run_id TEXT); PRAGMA user_version = 4;"
     "PRAGMA application_id = 2054123313;",
 }

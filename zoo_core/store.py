@@ -339,8 +339,9 @@ class Store:
                     "will not touch it"
                 )
             return version
-        if mark == 0 and version == 0 and not found:
-            return 0  # an empty file: a new database
+        (objects,) = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if mark == 0 and version == 0 and objects == 0:
+            return 0  # an empty file (no tables, views, indexes or triggers): a new database
         for known, stamped in ((1, 0), (2, 2)):  # version 1 files predate the version number
             if mark == 0 and version == stamped and found == _shapes()[known]:
                 return known
