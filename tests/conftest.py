@@ -95,3 +95,51 @@ class Zoo:
 def zoo(in_process, home: Path) -> Zoo:
     """Run `zoo` commands in this process against ``home``, seeing the test plugins (toy only)."""
     return Zoo(home)
+
+
+def run_row(run_id: str, **columns):
+    """A RunRow of a toy-mlp run, with ``columns`` changed."""
+    from zoo_core.store import RunRow
+
+    values = dict(
+        run_id=run_id,
+        model="toy-mlp",
+        dataset="toy-points",
+        task="classification",
+        plugin="toy",
+        seed=0,
+        status="ok",
+        hparams={"activation": "relu", "hidden": 8},
+        duration_s=1.5,
+        num_params=42,
+        zoo_version="0.1.0",
+        plugin_version="0.3",
+        torch_version="2.x",
+        device="cpu",
+        started_at="2026-12-01T12:00:00+00:00",
+        error="",
+        run_dir="/tmp/r",
+    )
+    return RunRow(**{**values, **columns})
+
+
+@pytest.fixture
+def make_row():
+    """``make_row(run_id, **columns)``: a RunRow of a toy-mlp run, with ``columns`` changed."""
+    return run_row
+
+
+@pytest.fixture
+def recorded(home: Path):
+    """``recorded(run_id, **columns)``: a row written straight into ``home``'s store, with its run
+    folder (returned); for tests about reading runs back, which need no training."""
+    from zoo_core.store import Store
+
+    def record(run_id: str, metrics: dict | None = None, **columns) -> Path:
+        folder = home / "runs" / run_id
+        folder.mkdir(parents=True)
+        row = run_row(run_id, **{"run_dir": str(folder), **columns})
+        Store(home / "results.sqlite").record(row, metrics or {"accuracy": 0.5})
+        return folder
+
+    return record

@@ -125,12 +125,17 @@ def start_slow_run(tmp_path: Path, install, home: Path, env: dict) -> tuple[subp
         stderr=subprocess.PIPE,
         text=True,
     )
+    return process, wait_for(started, process)
+
+
+def wait_for(started: Path, process: subprocess.Popen) -> str:
+    """What ``process`` wrote to ``started`` once its first epoch was done (it must get there)."""
     deadline = time.monotonic() + 180
     while not started.exists():
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the run never finished its first epoch"
         time.sleep(0.1)
-    return process, started.read_text()
+    return started.read_text()
 
 
 def test_ctrl_c_records_nothing_and_marks_the_folder_incomplete(tmp_path, install, home, env):
@@ -205,3 +210,49 @@ def test_a_crafted_checkpoint_cannot_run_code(tmp_path, home, zoo):
     reproduced = zoo("reproduce", result["run_id"], check=False)
     assert reproduced.returncode == 2 and "refusing to load" in reproduced.stderr
     assert not evidence.exists()
+
+
+# An observer that reports where the re-run happens, then keeps it busy until it is stopped.
+SLEEPY = """
+import os
+import time
+from pathlib import Path
+
+from zoo_core import hookimpl
+
+
+@hookimpl
+def zoo_epoch_finished(config, epoch, loss):
+    if "ZOO_TEST_STARTED" in os.environ:
+        Path(os.environ["ZOO_TEST_STARTED"]).write_text(str(config.run_dir))
+        time.sleep(300)
+"""
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["TERM", "INT", "HUP"])
+def test_a_stopped_reproduce_removes_its_scratch_folder(stop, install, home, env, tmp_path, zoo):
+    [original] = zoo.json("run", "toy-mlp", "--quiet")
+    install("zoo-sleepy", "1.0", {"sleepy": "zoo_sleepy"}, {"zoo_sleepy": SLEEPY})
+    scratch_root, started = tmp_path / "tmp", tmp_path / "started"
+    scratch_root.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "zoo_core", "reproduce", original["run_id"]],
+        env={
+            **os.environ,
+            **env,
+            "ZOO_PLUGINS": "toy,sleepy",
+            "ZOO_HOME": str(home),
+            "TMPDIR": str(scratch_root),
+            "ZOO_TEST_STARTED": str(started),
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert Path(wait_for(started, process)).is_relative_to(scratch_root)
+    process.send_signal(stop)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 128 + stop, stderr
+    assert "Traceback" not in stderr
+    assert list(scratch_root.iterdir()) == []
+    assert len(rows(home)) == 1

@@ -16,6 +16,7 @@ LAYERS = [
     "version",
     "names",
     "errors",
+    "disk",
     "environment",
     "recipe",
     "layout",

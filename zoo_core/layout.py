@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 
 from . import environment
+from .errors import ZooError
 
 DATABASE = "results.sqlite"
 # In a run folder: present until the run's row is recorded, so a killed run is easy to tell apart.
@@ -30,13 +31,32 @@ ERROR = "error.txt"
 def zoo_home(override: str | os.PathLike[str] | None = None) -> Path:
     """``--home``, else ``ZOO_HOME``, else the per-user data folder."""
     if override:
-        return Path(override).expanduser()
+        return checked_home(Path(override).expanduser())
     from_environment = environment.home()
     if from_environment is not None:
-        return from_environment
+        return checked_home(from_environment)
     from platformdirs import user_data_dir
 
-    return Path(user_data_dir("zoo", appauthor=False))
+    return checked_home(Path(user_data_dir("zoo", appauthor=False)))
+
+
+def checked_home(home: Path) -> Path:
+    """``home``, once it is known to be a path the results database can keep.
+
+    Run folders are stored as text, so a home whose name is not UTF-8 (bytes that the command
+    line turned into surrogate escapes) is refused here, before anything is written.
+    """
+    text = str(home)
+    if "\0" in text:
+        raise ZooError(f"the zoo home {text!r} has a NUL character in it")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ZooError(
+            f"the zoo home {text!r} is not valid UTF-8; the results database keeps paths as text, "
+            "so give a home whose name is UTF-8"
+        ) from None
+    return home
 
 
 def data_dir(home: Path) -> Path:
@@ -56,7 +76,7 @@ def run_folders(home: Path, prefix: str = "") -> list[Path]:
     """The run folders whose name starts with ``prefix``, matched literally (never as a pattern)."""
     try:
         entries = list(os.scandir(runs_dir(home)))
-    except (FileNotFoundError, NotADirectoryError):
+    except OSError:  # no runs folder yet, or one this user cannot list
         return []
     return sorted(
         Path(e.path) for e in entries if e.name.startswith(prefix) and e.is_dir(follow_symlinks=False)

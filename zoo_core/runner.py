@@ -14,6 +14,7 @@ import secrets
 import shutil
 import time
 import traceback
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any, Callable, Mapping
 from . import layout
 from .checkpoints import save_weights
 from .devices import resolve_device
+from .disk import check_writable, writing
 from .errors import Diverged, ZooError
 from .fitting import Fitted, count_parameters, fit_model
 from .loading import load_data
@@ -68,7 +70,14 @@ class Context:
         device = resolve_device(options.pop("device", "auto"))
         plugins = options.pop("plugins", None) or load_plugins()
         registry = options.pop("registry", None) or get_registry()
-        return cls(home, results or home, device, plugins=plugins, registry=registry, **options)
+        context = cls(home, results or home, device, plugins=plugins, registry=registry, **options)
+        context.check_writable()  # once, first: a read-only or foreign store refuses every run alike
+        return context
+
+    def check_writable(self) -> None:
+        """Fail now, in one line, if the store or the runs folder could not take a run."""
+        self.store.check()
+        check_writable(layout.runs_dir(self.results), "runs folder")
 
     @property
     def store(self) -> Store:
@@ -91,7 +100,7 @@ class Run:
         crashes or diverges is recorded as failed, then its exception propagates.
         """
         store = self.context.store
-        store.check()  # a database that cannot take the row fails the run before it trains
+        self.context.check_writable()  # a store that cannot take the row fails the run before it trains
         config, splits, provenance = self.prepare()
         with using_threads(config.threads):
             return self.train(config, splits, provenance, store)
@@ -124,14 +133,24 @@ class Run:
     def train(self, config: RunConfig, splits: Any, provenance: Provenance, store: Store) -> RunResult:
         """Train and score inside the run folder, record the row, and tell the observers."""
         folder = config.run_dir
-        folder.mkdir(parents=True)
         # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
+        # A kill between the two leaves it on a recorded run, so it says what `zoo show` can tell.
         marker = folder / layout.INCOMPLETE
-        marker.write_text(
-            f"run {config.run_id} has not finished; until it does, nothing about it is recorded\n"
-        )
-        (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
-        save_state(folder, splits.transform_state)  # a loaded run preprocesses as its training data was
+        # A full disk or read-only folder is the machine's doing, not the model's: such a run is not
+        # recorded (a failed row would blame the model), and its folder goes, to give the space back.
+        lost = "nothing was recorded, and the run's folder was removed"
+        try:
+            with writing(f"run folder {folder}", lost):
+                folder.mkdir(parents=True)
+                marker.write_text(
+                    f"run {config.run_id} has not finished, or was stopped between recording it and "
+                    f"removing this file: `zoo show {config.run_id}` tells which\n"
+                )
+                (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
+                save_state(folder, splits.transform_state)  # a loaded run preprocesses as its data was
+        except ZooError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         started = time.perf_counter()
         self.observers.started(config)
@@ -155,19 +174,23 @@ class Run:
                 fitted.model
             )  # after fitting: an estimator's state exists only then
             # The trained model is kept before anything else can fail: scores and plots come after.
-            save_weights(fitted.model.state_dict(), folder / layout.WEIGHTS)
+            with writing(f"the weights of run {config.run_id}", lost):
+                save_weights(fitted.model.state_dict(), folder / layout.WEIGHTS)
             metrics = self._score(config, fitted, splits)
-            self._write_artefacts(config, fitted, metrics, splits)
+            with writing(f"the files of run {config.run_id}", lost):
+                self._write_artefacts(config, fitted, metrics, splits)
         except ZooError:
             shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
             self.observers.finished(config, ended("refused"))
             raise
         except KeyboardInterrupt:
-            marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
+            with suppress(OSError):  # a full disk must not turn Ctrl-C into a traceback
+                marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
             self.observers.finished(config, ended("interrupted", num_params=num_params))
             raise
         except Exception as exc:
-            (folder / layout.ERROR).write_text(traceback.format_exc())
+            with suppress(OSError):  # the row keeps the error's first line whatever the disk does
+                (folder / layout.ERROR).write_text(traceback.format_exc())
             failed = ended("failed", num_params=num_params, error=describe(exc))
             self._record(store, config, provenance, failed, started_at)
             raise
@@ -232,7 +255,14 @@ class Run:
         """Record the row, unmark the folder, then tell the observers the run finished."""
         import torch
 
-        store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
+        try:
+            store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
+        except ZooError as exc:  # a full disk, say: the database is unchanged, as if the run never was
+            shutil.rmtree(config.run_dir, ignore_errors=True)
+            self.observers.finished(config, replace(result, status="refused"))
+            raise ZooError(
+                f"{exc}; run {config.run_id} was not recorded, and its folder was removed"
+            ) from None
         (config.run_dir / layout.INCOMPLETE).unlink()  # recorded: whatever the observers do, it is complete
         before = len(self.observers.warnings)
         self.observers.finished(config, result)

@@ -11,11 +11,17 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import sqlite3
-from contextlib import closing
+import stat
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, fields
+from functools import cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from .errors import UnknownName, ZooError
 from .names import suggest
@@ -145,48 +151,212 @@ class RunRow:
 
 
 JSON_COLUMNS = ("hparams", "config", "trainer", "warnings", "training")
+# What each column of a row must hold to be read back; a row edited by hand into anything else is
+# skipped with a warning instead of crashing every command that lists runs.
+COLUMN_TYPES: dict[str, tuple[type, ...]] = {
+    f.name: {"str": (str,), "int": (int,), "float": (int, float)}.get(str(f.type), (dict, list))
+    for f in fields(RunRow)
+}
+JSON_TYPES = {"hparams": dict, "config": dict, "trainer": dict, "warnings": list, "training": dict}
+# Shown at most, when a warning names damaged rows.
+NAMED = 5
+
+# SQLite's primary result codes that say something about the machine rather than about the zoo.
+SQLITE_CODES = {3: "PERM", 5: "BUSY", 6: "LOCKED", 8: "READONLY", 10: "IOERR", 11: "CORRUPT",
+                13: "FULL", 14: "CANTOPEN", 23: "AUTH", 26: "NOTADB"}  # fmt: skip
+# Python before 3.11 gives only the message.
+SQLITE_MESSAGES = {
+    "database or disk is full": "FULL",
+    "attempt to write a readonly database": "READONLY",
+    "unable to open database file": "CANTOPEN",
+    "file is not a database": "NOTADB",
+    "database disk image is malformed": "CORRUPT",
+    "disk i/o error": "IOERR",
+    "database is locked": "BUSY",
+}
+
+
+def _warn(line: str) -> None:
+    print(f"zoo: warning: {line}", file=sys.stderr, flush=True)
 
 
 class Store:
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    """The results database at ``path``.
 
-    def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+    Reading never changes the file: it is opened read-only (so a read-only home can still be
+    listed), and an older schema is migrated in a copy in memory. Writing opens it for writing,
+    migrates it in place and turns on WAL mode. A file that is not the zoo's is refused untouched.
+    ``notify`` hears about damaged rows that reading skipped (by default, a line on stderr).
+    """
+
+    def __init__(self, path: Path, notify: Callable[[str], None] = _warn) -> None:
+        self.path = path
+        self.notify = notify
+        # The rows the last rows() skipped, and why: by run id ("row N" when the id itself is
+        # damaged, "metric row N" for a metric).
+        self.damaged: dict[str, str] = {}
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def _check_path(self) -> bool:
+        """Whether the database file exists; a folder in its place, or a home that is a file, is refused."""
         try:
-            # Checked before anything writes: a newer zoo's database must stay byte for byte as it was.
-            version = self._check_version(connection)
-            if version < SCHEMA_VERSION:
-                self._migrate(connection)
-            connection.execute("PRAGMA journal_mode=WAL")
-        except sqlite3.DatabaseError as exc:
-            connection.close()
-            # Never repair or replace it: the file may hold results the user wants back.
+            info = self.path.stat()
+        except FileNotFoundError:
+            return False
+        except NotADirectoryError:
             raise ZooError(
-                f"results database {self.path} is unreadable ({exc}); move it aside to start afresh"
+                f"the zoo home {self.path.parent} is not a folder: its path has a file in it"
             ) from None
-        except ZooError:
+        except OSError as exc:
+            raise ZooError(f"cannot reach results database {self.path}: {exc.strerror}") from None
+        if stat.S_ISDIR(info.st_mode):
+            raise ZooError(f"results database {self.path} is a folder, not a database file")
+        if not stat.S_ISREG(info.st_mode):
+            raise ZooError(f"results database {self.path} is not a regular file")
+        return True
+
+    def _open_for_reading(self) -> sqlite3.Connection | None:
+        """A read-only connection to the current schema, or None when there is no database yet."""
+        if not self._check_path():
+            return None
+        self._identify_file()
+        uri = self._read_only_uri()
+        try:
+            try:
+                connection = _opened(sqlite3.connect(uri, uri=True, timeout=60))
+            except sqlite3.Error as exc:
+                if _code(exc) != "CANTOPEN" or self._wal.exists():
+                    raise
+                # A WAL-mode file in a folder this user cannot write: SQLite cannot create the shared
+                # index it reads through. With no -wal file, the main file holds every row, and no one
+                # may change it from here, so it is read as immutable.
+                connection = _opened(sqlite3.connect(f"{uri}&immutable=1", uri=True))
+        except sqlite3.Error as exc:
+            raise self._explain(exc, writing=False) from None
+        try:
+            version = self._identify(connection)
+            if version < SCHEMA_VERSION:
+                # Reading never migrates the file: a copy in memory is brought up to date.
+                memory = sqlite3.connect(":memory:", isolation_level=None)
+                connection.backup(memory)
+                connection.close()
+                connection = memory
+                self._migrate(connection)
+        except BaseException as exc:
             connection.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._explain(exc, writing=False) from None
             raise
         return connection
 
-    def _check_version(self, connection: sqlite3.Connection) -> int:
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise ZooError(
-                f"results database {self.path} has schema version {version}, newer than the "
-                f"{SCHEMA_VERSION} this zoo-core {__version__} knows; upgrade zoo-core to read it"
-            )
-        return int(version)
+    def _identify_file(self) -> int:
+        """The schema version of the file, judged before any connection could change it or its folder.
+
+        A file that is not the zoo's, or a newer zoo's, must stay as it was, and get no -wal or
+        -shm file beside it (a read-only connection to a WAL-mode file makes both). With no -wal
+        file, the main file holds every page, so it is read as immutable, which creates nothing.
+        """
+        immutable = "" if self._wal.exists() else "&immutable=1"
+        try:
+            with closing(
+                _opened(sqlite3.connect(self._read_only_uri() + immutable, uri=True, timeout=60))
+            ) as peek:
+                return self._identify(peek)
+        except sqlite3.Error as exc:
+            raise self._explain(exc, writing=False) from None
+
+    def _read_only_uri(self) -> str:
+        return f"{self.path.absolute().as_uri()}?mode=ro"
+
+    @property
+    def _wal(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def _open_for_writing(self) -> sqlite3.Connection:
+        """A connection that may write, to a database migrated (or created) in place."""
+        from .disk import ensure_folder
+
+        exists = self._check_path()
+        ensure_folder(self.path.parent, "zoo home")
+        if exists:
+            self._identify_file()
+        try:
+            connection = _opened(sqlite3.connect(self.path, timeout=60, isolation_level=None))
+        except sqlite3.Error as exc:
+            raise self._explain(exc, writing=True) from None
+        try:
+            if self._identify(connection) < SCHEMA_VERSION:
+                self._migrate(connection)
+            connection.execute("PRAGMA journal_mode=WAL")
+        except BaseException as exc:
+            connection.close()
+            if isinstance(exc, sqlite3.Error):
+                raise self._explain(exc, writing=True) from None
+            raise
+        return connection
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: committed whole, or rolled back whole (a full disk included)."""
+        connection = self._open_for_writing()
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            yield connection
+            connection.execute("COMMIT")
+        except BaseException as exc:
+            if connection.in_transaction:  # SQLite may have rolled back already (a full disk does)
+                with suppress(sqlite3.Error):  # closing the connection rolls back what is left
+                    connection.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise self._explain(exc, writing=True) from None
+            raise
+        finally:
+            connection.close()
+
+    # -- what the file is ------------------------------------------------------------------
+
+    def _identify(self, connection: sqlite3.Connection) -> int:
+        """The file's schema version, once it is known to be the zoo's; anything else is refused.
+
+        Version 3 on marks the file with ``PRAGMA application_id``. Older zoo files carry no mark,
+        so they are recognised by their exact tables and columns; an empty file is a new database.
+        """
+        version = int(connection.execute("PRAGMA user_version").fetchone()[0])
+        mark = int(connection.execute("PRAGMA application_id").fetchone()[0])
+        found = _tables(connection)
+        if mark == APPLICATION_ID:
+            if version > SCHEMA_VERSION:
+                raise ZooError(
+                    f"results database {self.path} has schema version {version}, newer than the "
+                    f"{SCHEMA_VERSION} this zoo-core {__version__} knows; upgrade zoo-core to read it"
+                )
+            missing = _missing(found, _shapes().get(version, {}))
+            if missing:
+                raise ZooError(
+                    f"results database {self.path} is the zoo's, but its schema version {version} lacks "
+                    f"{', '.join(missing)}: it was changed by hand or by another program, and the zoo "
+                    "will not touch it"
+                )
+            return version
+        (objects,) = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        if mark == 0 and version == 0 and objects == 0:
+            return 0  # an empty file (no tables, views, indexes or triggers): a new database
+        for known, stamped in ((1, 0), (2, 2)):  # version 1 files predate the version number
+            if mark == 0 and version == stamped and found == _shapes()[known]:
+                return known
+        shown = ", ".join(sorted(found)) or "none"
+        raise ZooError(
+            f"{self.path} is an SQLite database, but not the zoo's results database (its tables: "
+            f"{shown}); the zoo will not touch it: point --home elsewhere, or move that file aside"
+        )
 
     def _migrate(self, connection: sqlite3.Connection) -> None:
         """Bring the database up to SCHEMA_VERSION, one step per version, all in one transaction."""
-        connection.execute("BEGIN IMMEDIATE")  # another process may be migrating the same file
+        if not connection.in_transaction:
+            connection.execute("BEGIN IMMEDIATE")
         try:
-            version = self._check_version(connection)
-            if version == 0 and self._has_table(connection, "runs"):
-                version = 1  # written before the schema carried a version number
+            version = self._identify(connection)  # again: another process may have migrated it
             while version < SCHEMA_VERSION:
                 for statement in MIGRATIONS[version].split(";"):
                     if statement.strip():
@@ -195,27 +365,79 @@ class Store:
             connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
             connection.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         except BaseException:
-            connection.execute("ROLLBACK")
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
             raise
         connection.execute("COMMIT")
 
-    @staticmethod
-    def _has_table(connection: sqlite3.Connection, name: str) -> bool:
-        query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-        return connection.execute(query, (name,)).fetchone() is not None
+    def _explain(self, exc: sqlite3.Error, writing: bool) -> ZooError:
+        """One line for an error SQLite reports about the file or the machine."""
+        code = _code(exc)
+        path = self.path
+        if code == "FULL":
+            return ZooError(
+                f"the disk is full: results database {path} could not take the write ({exc}); "
+                "the database is unchanged"
+            )
+        if code in ("READONLY", "PERM", "AUTH") or (code == "CANTOPEN" and writing and not _writable(path)):
+            return ZooError(
+                f"results database {path} is read-only ({exc}): commands that record runs cannot "
+                "write to it; runs, show and leaderboard still read it"
+            )
+        if code == "NOTADB":
+            return ZooError(
+                f"{path} is not an SQLite database ({exc}); the zoo will not touch it: point --home "
+                "elsewhere, or move that file aside"
+            )
+        if code == "CORRUPT":
+            return ZooError(
+                f"results database {path} is damaged ({exc}); the zoo will not change it: "
+                f"`sqlite3 {path} .recover` may save its rows"
+            )
+        if code in ("BUSY", "LOCKED"):
+            return ZooError(
+                f"results database {path} stayed locked by another process for 60 s ({exc}); try again"
+            )
+        if code in ("IOERR", "CANTOPEN") and writing and _nearly_full(path.parent):
+            return ZooError(
+                f"the disk is full: results database {path} could not be opened to write ({exc}); "
+                "the database is unchanged"
+            )
+        if code == "IOERR":
+            return ZooError(
+                f"could not read or write results database {path} ({exc}): the disk may be failing; "
+                "the database is unchanged"
+            )
+        if code == "CANTOPEN":
+            if self._wal.exists() and not _writable(path):
+                return ZooError(
+                    f"results database {path} has a write-ahead log ({self._wal.name}) that only a writable "
+                    "home can merge; run any zoo command once where the home is writable"
+                )
+            return ZooError(f"cannot open results database {path} ({exc})")
+        raise exc  # not about the file or the machine: a bug, with its traceback
+
+    # -- the public surface ----------------------------------------------------------------
 
     @property
     def version(self) -> int:
         """The schema version of the file on disk (0 when there is none yet); reading never migrates."""
-        if not self.path.exists():
+        if not self._check_path():
             return 0
-        with closing(sqlite3.connect(f"{self.path.as_uri()}?mode=ro", uri=True)) as connection:
+        with closing(sqlite3.connect(self._read_only_uri(), uri=True)) as connection:
             return int(connection.execute("PRAGMA user_version").fetchone()[0])
 
     def check(self) -> None:
-        """Open (and if needed create or migrate) the database now, so a run fails before training."""
-        with closing(self._connect()):
-            pass
+        """Open (and if needed create or migrate) the database for writing, so a run fails before training.
+
+        An empty write transaction is begun and rolled back: a read-only file or folder says so here.
+        """
+        with closing(self._open_for_writing()) as connection:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                connection.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                raise self._explain(exc, writing=True) from None
 
     def record(self, row: RunRow, metrics: Mapping[str, float]) -> None:
         """Write the run and its metrics atomically."""
@@ -227,67 +449,215 @@ class Store:
             )
         columns = ", ".join(values)
         placeholders = ", ".join(f":{name}" for name in values)
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                connection.execute(f"INSERT INTO runs ({columns}) VALUES ({placeholders})", values)
-                connection.executemany(
-                    "INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)",
-                    # An undefined score (NaN, e.g. silhouette of one cluster) is simply not stored.
-                    [
-                        (row.run_id, name, v)
-                        for name, v in ((n, float(v)) for n, v in metrics.items())
-                        if math.isfinite(v)
-                    ],
-                )
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        scores = [(n, float(v)) for n, v in metrics.items()]
+        with self._transaction() as connection:
+            connection.execute(f"INSERT INTO runs ({columns}) VALUES ({placeholders})", values)
+            connection.executemany(
+                "INSERT INTO metrics (run_id, name, value) VALUES (?, ?, ?)",
+                # An undefined score (NaN, e.g. silhouette of one cluster) is simply not stored.
+                [(row.run_id, name, v) for name, v in scores if math.isfinite(v)],
+            )
 
     def add_warnings(self, run_id: str, lines: list[str]) -> None:
         """Append warnings to a recorded run (an observer failed after the row was written)."""
-        with closing(self._connect()) as connection:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
-                (stored,) = connection.execute(
-                    "SELECT warnings FROM runs WHERE run_id = ?", (run_id,)
-                ).fetchone()
-                merged = json.dumps([*json.loads(stored), *lines])
-                connection.execute("UPDATE runs SET warnings = ? WHERE run_id = ?", (merged, run_id))
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
-            connection.execute("COMMIT")
+        with self._transaction() as connection:
+            (stored,) = connection.execute("SELECT warnings FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+            merged = json.dumps([*json.loads(stored), *lines])
+            connection.execute("UPDATE runs SET warnings = ? WHERE run_id = ?", (merged, run_id))
 
     def rows(self) -> list[dict[str, Any]]:
-        """Every run as a dict of its columns, plus ``"metrics"``: a dict of its scores."""
-        if not self.path.exists():
+        """Every run as a dict of its columns, plus ``"metrics"``: a dict of its scores.
+
+        Rows that do not hold what the zoo wrote (edited by hand: text where a number belongs, a
+        ``hparams`` cell that is not JSON, metrics of a run that is not there) are left out, and
+        ``notify`` hears one line naming them; ``damaged`` keeps them, with what is wrong.
+        """
+        self.damaged = {}
+        connection = self._open_for_reading()
+        if connection is None:
             return []
-        with closing(self._connect()) as connection:
-            connection.row_factory = sqlite3.Row
-            runs = {
-                r["run_id"]: {**dict(r), "metrics": {}}
-                for r in connection.execute("SELECT * FROM runs ORDER BY started_at")
-            }
-            for run_id, name, value in connection.execute("SELECT run_id, name, value FROM metrics"):
-                runs[run_id]["metrics"][name] = value
-        for run in runs.values():
-            for column in JSON_COLUMNS:
-                run[column] = json.loads(run[column])
+        try:
+            with closing(connection):
+                connection.row_factory = sqlite3.Row
+                listed = [
+                    dict(r) for r in connection.execute("SELECT rowid, * FROM runs ORDER BY started_at")
+                ]
+                scores = connection.execute("SELECT rowid, run_id, name, value FROM metrics").fetchall()
+        except sqlite3.Error as exc:
+            raise self._explain(exc, writing=False) from None
+        runs: dict[str, dict[str, Any]] = {}
+        for run in listed:
+            number = run.pop("rowid")
+            problem = _row_problem(run)
+            if problem is None:
+                runs[run["run_id"]] = {**run, "metrics": {}}
+            else:
+                name = run["run_id"] if isinstance(run["run_id"], str) and run["run_id"] else f"row {number}"
+                self.damaged[name] = problem
+        orphans: dict[str, None] = {}
+        for number, run_id, name, value in scores:
+            if run_id in self.damaged:
+                continue
+            if run_id not in runs:
+                orphans[f"metric row {number} (run {run_id!r})"] = None
+            elif not isinstance(name, str) or not _number(value):
+                self.damaged[f"metric row {number}"] = (
+                    f"run {run_id}: metric {name!r} is {value!r}, not a number"
+                )
+            else:
+                runs[run_id]["metrics"][name] = float(value)
+        for orphan in orphans:
+            self.damaged[orphan] = "belongs to no recorded run"
+        if self.damaged:
+            named = [f"{name} ({problem})" for name, problem in list(self.damaged.items())[:NAMED]]
+            more = len(self.damaged) - len(named)
+            self.notify(
+                f"skipped {len(self.damaged)} damaged row{'s' if len(self.damaged) > 1 else ''} of "
+                f"{self.path}: {'; '.join(named)}{f'; and {more} more' if more else ''}"
+            )
         return list(runs.values())
 
     def find(self, run_id: str) -> dict[str, Any]:
-        """The run whose id is ``run_id`` or starts with it; an unknown or ambiguous id is a ZooError."""
+        """The run whose id is ``run_id`` or starts with it (literally); none, or several, is a ZooError."""
         runs = self.rows()
         exact = [r for r in runs if r["run_id"] == run_id]
         matches = exact or [r for r in runs if r["run_id"].startswith(run_id)]
         if len(matches) == 1:
             return matches[0]
         if matches:
-            shown = ", ".join(r["run_id"] for r in matches[:3])
-            raise UnknownName(f"{len(matches)} runs start with {run_id!r} ({shown}); give more of the id")
-        raise UnknownName(
-            f"no run {run_id!r} in {self.path}{suggest(run_id, [r['run_id'] for r in runs])}"
-            "; `zoo runs` lists the recorded ones"
+            raise UnknownName(ambiguous(run_id, [r["run_id"] for r in matches]))
+        raise UnknownName(self.unknown(run_id, [r["run_id"] for r in runs]))
+
+    def unknown(self, run_id: str, known: list[str]) -> str:
+        """Why no recorded run has the id ``run_id``: a damaged row of that id, or none at all."""
+        damaged = [name for name in self.damaged if name.startswith(run_id) and "row " not in name]
+        if len(damaged) == 1:
+            return f"the row of run {damaged[0]} in {self.path} is damaged ({self.damaged[damaged[0]]})"
+        hint = suggest(run_id, known) if len(run_id) <= 100 else ""  # difflib is slow on long text
+        return f"no run {shorten(run_id)} in {self.path}{hint}; `zoo runs` lists the recorded ones"
+
+
+def ambiguous(run_id: str, recorded: Sequence[str], unfinished: Sequence[str] = ()) -> str:
+    """The message for a prefix that starts several runs (recorded, or folders of unfinished ones)."""
+    parts = [
+        f"{len(names)} {kind} run{'s' if len(names) > 1 else ''} ({', '.join(names[:3])}"
+        f"{', ...' if len(names) > 3 else ''})"
+        for kind, names in (("recorded", recorded), ("unfinished", unfinished))
+        if names
+    ]
+    return (
+        f"the run id prefix {shorten(run_id)} is ambiguous: it starts {' and '.join(parts)}; "
+        "give more of the id"
+    )
+
+
+def shorten(run_id: str, limit: int = 80) -> str:
+    """``run_id`` quoted for a one-line message: escapes shown, and cut if very long."""
+    return repr(run_id) if len(run_id) <= limit else f"{run_id[:limit]!r}... ({len(run_id)} characters)"
+
+
+def _row_problem(run: dict[str, Any]) -> str | None:
+    """What is wrong with a runs row read back (its JSON columns decoded in place), or None."""
+    for column, types in COLUMN_TYPES.items():
+        value = run.get(column)
+        if column in JSON_TYPES:
+            if not isinstance(value, str):
+                return f"{column} is {_shown(value)}, not JSON text"
+            try:
+                value = run[column] = json.loads(value)
+            except ValueError:
+                return f"{column} is {_shown(value)}, not JSON"
+            if not isinstance(value, JSON_TYPES[column]):
+                return f"{column} holds a {type(value).__name__}, not a {JSON_TYPES[column].__name__}"
+        elif (
+            not isinstance(value, types)
+            or isinstance(value, bool)
+            or (types != (str,) and not _number(value))
+        ):
+            return f"{column} is {_shown(value)}"
+    if not run["run_id"]:
+        return "run_id is empty"
+    return None
+
+
+def _opened(connection: sqlite3.Connection) -> sqlite3.Connection:
+    """``connection`` once SQLite has really opened the file (it opens lazily, on first use)."""
+    try:
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _missing(
+    found: dict[str, list[tuple[Any, ...]]], expected: dict[str, list[tuple[Any, ...]]]
+) -> list[str]:
+    """The tables and columns of ``expected`` that ``found`` lacks."""
+    missing = []
+    for table, columns in expected.items():
+        if table not in found:
+            missing.append(f"table {table}")
+            continue
+        present = {column[0] for column in found[table]}
+        missing += [f"{table}.{column[0]}" for column in columns if column[0] not in present]
+    return missing
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _tables(connection: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """The file's own tables, each with its columns as (name, type, not null, default, primary key)."""
+    names = [
+        name
+        for (name,) in connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
         )
+    ]
+    return {
+        name: [
+            tuple(column[1:]) for column in connection.execute("SELECT * FROM pragma_table_info(?)", (name,))
+        ]
+        for name in names
+    }
+
+
+@cache
+def _shapes() -> dict[int, dict[str, list[tuple[Any, ...]]]]:
+    """The tables of each schema version, exactly as the migrations make them (built in memory)."""
+    shapes = {0: {}}
+    with closing(sqlite3.connect(":memory:")) as connection:
+        for version in range(SCHEMA_VERSION):
+            connection.executescript(MIGRATIONS[version])
+            shapes[version + 1] = _tables(connection)
+    return shapes
+
+
+def _code(exc: sqlite3.Error) -> str:
+    """SQLite's primary result code of ``exc``, without its ``SQLITE_`` prefix (or "" when unknown)."""
+    number = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(number, int):
+        return SQLITE_CODES.get(number & 0xFF, "")
+    return SQLITE_MESSAGES.get(str(exc).strip().lower(), "")
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the disk under ``folder`` has less room than SQLite needs to open a file for writing."""
+    try:
+        return shutil.disk_usage(folder).free < 256 * 1024
+    except OSError:
+        return False
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write the file (or create it): False on a read-only mount, even as root."""
+    return os.access(path if path.exists() else path.parent, os.W_OK)

@@ -112,17 +112,26 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from ..layout import zoo_home
-    from ..reproduce import reproduce
+    from ..layout import WEIGHTS, zoo_home
+    from ..reproduce import Terminated, reproduce
 
     registry()
-    check = reproduce(
-        args.run_id,
-        zoo_home(args.home),
-        device=None if args.device == "recorded" else args.device,
-        keep=args.keep,
-        notify=say,
-    )
+    try:
+        check = reproduce(
+            args.run_id,
+            zoo_home(args.home),
+            device=None if args.device == "recorded" else args.device,
+            keep=args.keep,
+            notify=say,
+        )
+    except Terminated as stop:
+        kept = (
+            f"; the kept folder {args.keep} holds what it wrote"
+            if args.keep
+            else ", its scratch folder removed"
+        )
+        say(f"stopped by signal {stop.signum}: the re-run was ended{kept}")
+        return 128 + stop.signum  # as a shell reports a process that a signal ended
     stored = check.stored
     if args.json:
         print(
@@ -136,6 +145,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                     ],
                     "same_data": check.same_data,
                     "same_weights": check.same_weights,
+                    "weights": check.weights,
                     "version_changes": check.version_changes,
                 },
                 indent=2,
@@ -152,8 +162,21 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     )
     verdict = {True: "identical", False: "DIFFERENT", None: "not recorded for this run"}
     print(f"data fingerprint: {verdict[check.same_data]}")
-    print(f"weights: {verdict[check.same_weights]}")
+    weights = {
+        "identical": "identical",
+        "different": "DIFFERENT",
+        "missing": f"MISSING: {Path(stored['run_dir']) / WEIGHTS} is gone, so they cannot be compared",
+        "not recorded": "not recorded for this run",
+    }
+    print(f"weights: {weights[check.weights]}")
     for key, (before, after) in sorted(check.version_changes.items()):
         print(f"note: {key.replace('_', ' ')} was {before}, is {after}")
-    print("reproduced exactly" if check.matches else "NOT reproduced: the run differs (see above)")
+    if check.matches:
+        print("reproduced exactly")
+    elif (
+        check.weights == "missing" and all(m.matches for m in check.metrics) and check.same_data is not False
+    ):
+        print("NOT verified: the metrics match, but the stored weights are missing")
+    else:
+        print("NOT reproduced: the run differs (see above)")
     return 0 if check.matches else 1
