@@ -4,7 +4,9 @@
 - One model (``all_models=False``): bad input stops the batch (exit 2); a crash is a bug and
   keeps its traceback.
 - Every model (``all_models=True``): a model refused for its input is skipped, said once with
-  the reason; a crash is reported in one line and counted; the other models still run.
+  the reason; a crash is reported in one line and counted; the other models still run. When
+  no model can run at all, that is bad input: one line, exit code 2.
+- A run that fell back to another dataset takes its other seeds there too, said once.
 """
 
 from __future__ import annotations
@@ -36,7 +38,10 @@ class Tally:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failures else 0
+        """1 when a run failed; 2 when nothing ran because every model was refused; else 0."""
+        if self.failures:
+            return 1
+        return 2 if self.skipped and not self.results else 0
 
 
 def run_plans(
@@ -53,8 +58,9 @@ def run_plans(
     tally = tally or Tally()
     for plan in plans:
         for seed in seeds:
+            run = Run(plan, seed, context)
             try:
-                result = Run(plan, seed, context).execute()
+                result = run.execute()
             except ZooError as exc:
                 if not all_models:
                     raise
@@ -72,6 +78,10 @@ def run_plans(
                 tally.failures += 1
                 say(f"{plan.model.spec.name} (seed {seed}) failed and was recorded as such: {describe(exc)}")
                 continue
+            finally:
+                # The plan the run really ran: once a dataset was unavailable and the run fell back,
+                # the other seeds run on the fallback too, without trying (and saying) it again.
+                plan = run.plan
             tally.results.append(result)
             report(result, seed)
     return tally
@@ -88,6 +98,9 @@ def run_every_model(
     say: Say,
 ) -> Tally:
     """`zoo run --all`: the planned models, then (``with_baselines``) each baseline on each dataset used."""
+    if not batch.plans:
+        reasons = "; ".join(f"{name} ({reason})" for name, reason in batch.skipped)
+        raise ZooError(f"no model can run: {reasons}" if reasons else "no model is installed")
     tally = Tally(skipped=list(batch.skipped))
     if batch.skipped:
         say("skipped " + "; ".join(f"{name} ({reason})" for name, reason in batch.skipped))
