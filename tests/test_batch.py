@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from zoo_core.store import Store
+
 # An estimator next to the toy plugin's gradient models. It calls one of its own settings
 # `epochs`, as an estimator may: `--epochs` is then its own setting, not the trainer's.
 ESTIMATOR = """
@@ -125,7 +127,7 @@ def test_models_a_setting_does_not_fit_are_skipped_once_with_the_reason(batch, a
     said_once(result.stderr)
     [line] = [line for line in result.stderr.splitlines() if line.startswith("zoo: skipped ")]
     for model in skipped:
-        assert line.count(f"{model} (unknown hyperparameter") == 1
+        assert line.count(f"{model} (it has no setting") == 1
 
 
 def test_every_model_on_one_dataset_includes_its_baseline_and_estimators(batch):
@@ -145,11 +147,38 @@ def test_every_model_on_one_dataset_includes_its_baseline_and_estimators(batch):
     )
 
 
-def test_nothing_runnable_is_bad_input(batch):
-    result, results = batch("--set", "nosuch=1", "--seeds", "0,1")
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--set", "nosuch=1"], "no model has a setting 'nosuch'"),
+        (["--set", "hiden=4"], "no model has a setting 'hiden'; did you mean 'hidden'?"),
+        (["--epochs", "0"], "epochs must be positive, got 0"),  # the estimators would have run
+        (["--set", "lr=nan"], "lr must be a finite number, got nan"),
+        (["--set", "optimizer=rmsprop"], "optimizer must be one of adam, adamw, sgd, got 'rmsprop'"),
+        (["--set", "hidden=0"], "toy-mlp: hidden must be between 1 and 1024, got 0"),
+        (["--set", "shrink=x", "--seeds", "0,1"], "toy-centroid: shrink expects float, got 'x'"),
+        (["--set", "epochs=-2", "--dataset", "toy-points"], "epochs must be positive, got -2"),
+    ],
+)
+def test_a_value_no_model_takes_is_bad_input_before_anything_runs(batch, home, args, message):
+    result, results = batch(*args)
     assert (result.returncode, results) == (2, [])
     [line] = result.stderr.splitlines()
-    assert (
-        line.startswith("zoo: error: no model can run: ")
-        and line.count("unknown hyperparameter 'nosuch'") == 5
-    )
+    assert line.startswith("zoo: error: ") and message in line
+    assert not (home / "runs").exists()
+
+
+def test_when_every_run_is_refused_the_last_line_says_so(batch, home):
+    result, results = batch("--dataset", "toy-file", "--seeds", "0,1,2")
+    assert (result.returncode, results) == (2, [])
+    lines = result.stderr.splitlines()
+    said_once(result.stderr)
+    assert sorted(line.split(":")[1] for line in lines if "put toy.csv into" in line) == [
+        " skipped majority-class",
+        " skipped toy-centroid",
+        " skipped toy-fallback",
+        " skipped toy-lloyd",
+        " skipped toy-mlp",
+    ]  # once per model, not once per seed
+    assert lines[-1] == "zoo: error: no model ran: each was refused (see above)"
+    assert not (home / "runs").exists() and Store(home / "results.sqlite").rows() == []

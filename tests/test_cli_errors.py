@@ -194,7 +194,11 @@ HOSTILE = {
     "runs of an unknown dataset": (["runs", "--dataset", "toy-pionts"], "did you mean 'toy-points'?"),
     "negative --limit": (["runs", "--limit", "-3"], "--limit must be positive, got -3"),
     "non-numeric --limit": (["runs", "--limit", "all"], "argument --limit: invalid int value"),
-    "--all that nothing can run": (["run", "--all", "--set", "nosuch=1"], "no model can run"),
+    "--all with a setting no model has": (["run", "--all", "--set", "nosuch=1"], "no model has a setting"),
+    "--all that nothing can run": (
+        ["run", "--all", "--dataset", "toy-wave", "--set", "activation=tanh"],
+        "no model can run: last-value (it has no setting 'activation')",
+    ),
 }
 
 

@@ -47,6 +47,7 @@ def test_writes_the_rendered_files_and_says_what_next(tmp_path, capsys):
         ("My_Net", "plugin name 'My_Net' must be lowercase kebab-case, like 'my-net'"),
         ("core", "'core' would clash with the zoo's own names"),
         ("zoo-net", "'zoo-net' would clash with the zoo's own names"),
+        ("zoo", "'zoo' would clash with the zoo's own names"),
         ("toy", "a plugin named 'toy' is already installed (zoo-toy 0.3)"),
         ("accuracy", "'accuracy' is already the name of a metric of plugin 'zoo-core'"),
         ("toy-mlp", "'toy-mlp' is already the name of a model of plugin 'toy'"),

@@ -5,7 +5,8 @@
   keeps its traceback.
 - Every model (``all_models=True``): a model refused for its input is skipped, said once with
   the reason; a crash is reported in one line and counted; the other models still run. When
-  no model can run at all, that is bad input: one line, exit code 2.
+  no model can run at all, that is bad input: one line, exit code 2 (when it shows only once
+  the runs are tried, e.g. every dataset is missing, after the line of each model).
 - A run that fell back to another dataset takes its other seeds there too, said once.
 """
 
@@ -38,10 +39,7 @@ class Tally:
 
     @property
     def exit_code(self) -> int:
-        """1 when a run failed; 2 when nothing ran because every model was refused; else 0."""
-        if self.failures:
-            return 1
-        return 2 if self.skipped and not self.results else 0
+        return 1 if self.failures else 0
 
 
 def run_plans(
@@ -112,4 +110,6 @@ def run_every_model(
             say("skipped " + "; ".join(f"{name} ({reason})" for name, reason in baselines.skipped))
             tally.skipped += baselines.skipped
         run_plans(baselines.plans, seeds, context, all_models=True, report=report, say=say, tally=tally)
+    if not tally.results and not tally.failures:
+        raise ZooError("no model ran: each was refused (see above)")
     return tally

@@ -82,7 +82,7 @@ def refusal(name: str) -> str | None:
     longest = MAX_LENGTH - max(len(taken) for taken in names.registered) + len(name)
     if len(name) > longest:  # its dataset and metric add to the name, and must still be valid names
         return f"plugin name {shown} is {len(name)} characters long; at most {longest}"
-    if name == "core" or name.startswith("zoo-") or name == CORE_PLUGIN:
+    if name in ("core", "zoo", CORE_PLUGIN) or name.startswith("zoo-"):
         return f"{name!r} would clash with the zoo's own names; leave out 'zoo': the distribution is zoo-NAME"
     installed = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     if name in installed:
