@@ -124,6 +124,7 @@ def recorded(home, tmp_path):
     (home / "runs" / "20260101-000000-toy-mlp-toy-points-s0-abcdef").mkdir(parents=True)
     (tmp_path / "a-file").write_text("mine\n")
     (tmp_path / "a-folder").mkdir()
+    (tmp_path / "full.png").symlink_to("/dev/full")  # every write to it fails as on a full disk
     return tmp_path
 
 
@@ -164,6 +165,11 @@ HOSTILE = {
         "inside the zoo's run folders",
     ),
     "output into /proc": (["leaderboard", "--output", "/proc/board.md"], "cannot write /proc/board.md"),
+    "output on a full disk": (
+        ["leaderboard", "--output", "/dev/full"],
+        "cannot write /dev/full: the disk is full",
+    ),
+    "plot on a full disk": (["leaderboard", "--plot", "{tmp}/full.png"], "full.png: the disk is full"),
     # new-plugin --dir: a folder it may create, or nothing at all
     "plugin into a file": (["new-plugin", "my-net", "--dir", "{tmp}/a-file"], "it is a file, not a folder"),
     "plugin under a file": (["new-plugin", "my-net", "--dir", "{tmp}/a-file/sub/dir"], "a-file is a file"),
