@@ -155,6 +155,8 @@ HOSTILE = {
         "its folder does not exist",
     ),
     "output into a folder": (["leaderboard", "--output", "{tmp}/a-folder"], "is a folder"),
+    "output named as a folder": (["leaderboard", "--output", "{tmp}/new/"], "so it names a folder"),
+    "plot named as a folder": (["leaderboard", "--plot", "{tmp}/board.png/"], "so it names a folder"),
     "output with an empty name": (["leaderboard", "--output", ""], "argument --output: the path is empty"),
     "output not UTF-8": (["leaderboard", "--output", NOT_UTF8], "is not valid UTF-8"),
     "output with a name too long": (["leaderboard", "--output", "{tmp}/" + LONG], "too long"),

@@ -8,6 +8,7 @@ need the file system, in :mod:`zoo_core.paths`; these catch what a string alone 
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..names import MAX_LENGTH
@@ -36,3 +37,12 @@ def path(value: str) -> Path:
     if why:
         raise argparse.ArgumentTypeError(why)
     return Path(value)
+
+
+def file(value: str) -> Path:
+    """A file to write: a path that does not end with a separator (``board/`` names a folder)."""
+    if value.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(
+            f"{value!r} ends with {value[-1]!r}, so it names a folder; give a file name"
+        )
+    return path(value)

@@ -20,10 +20,10 @@ def register(commands: Any) -> None:
     p.add_argument("--dataset", type=arguments.name)
     p.add_argument("--model", type=arguments.name)
     p.add_argument("--format", default="table", choices=FORMATS)
-    p.add_argument("--output", type=arguments.path, metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--output", type=arguments.file, metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument(
         "--plot",
-        type=arguments.path,
+        type=arguments.file,
         metavar="FILE.png",
         help="one bar chart of every dataset's primary metric, a panel each (.png, .svg, .pdf, ...)",
     )
