@@ -20,6 +20,7 @@ LAYERS = [
     "environment",
     "recipe",
     "layout",
+    "paths",
     "specs",
     "runs",
     "data",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -46,6 +47,7 @@ def test_writes_the_rendered_files_and_says_what_next(tmp_path, capsys):
         ("My_Net", "plugin name 'My_Net' must be lowercase kebab-case, like 'my-net'"),
         ("core", "'core' would clash with the zoo's own names"),
         ("zoo-net", "'zoo-net' would clash with the zoo's own names"),
+        ("zoo", "'zoo' would clash with the zoo's own names"),
         ("toy", "a plugin named 'toy' is already installed (zoo-toy 0.3)"),
         ("accuracy", "'accuracy' is already the name of a metric of plugin 'zoo-core'"),
         ("toy-mlp", "'toy-mlp' is already the name of a model of plugin 'toy'"),
@@ -106,3 +108,35 @@ def test_generated_plugin_lists_runs_and_passes_the_kit_in_a_fresh_environment(f
     kit = fresh_env("pytest", "-v", "-p", "no:cacheprovider", str(tmp_path / "example" / "tests"))
     assert "test_conformance[model-determinism[example]] PASSED" in kit.stdout
     assert " 11 passed" in kit.stdout
+
+
+def test_missing_folders_of_dir_are_created(tmp_path, capsys):
+    assert main(["new-plugin", "my-net", "--dir", str(tmp_path / "a" / "b" / "c")]) == 0
+    assert files_under(tmp_path / "a" / "b" / "c" / "my-net") == render("my-net")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (errno.ENOSPC, "the disk is full"),
+        (errno.EROFS, "the file system is read-only"),
+        (errno.EACCES, "Permission denied"),
+        (errno.EDQUOT, "Disk quota exceeded"),
+    ],
+)
+def test_a_failed_write_leaves_nothing_behind(tmp_path, capsys, monkeypatch, error, message):
+    (tmp_path / "keep.txt").write_text("mine")
+    written = []
+
+    def failing_write(self, text, encoding=None):
+        if written:
+            raise OSError(error, os.strerror(error))
+        written.append(self)
+        return len(text)
+
+    monkeypatch.setattr(Path, "write_text", failing_write)
+    assert main(["new-plugin", "my-net", "--dir", str(tmp_path / "new" / "plugins")]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1
+    assert f"cannot write a plugin into {tmp_path / 'new' / 'plugins'}: {message}" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]  # the folders made on the way are gone too

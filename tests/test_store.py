@@ -128,7 +128,7 @@ def test_the_cli_reads_an_older_database_and_a_run_migrates_it(home, zoo):
     write_version_1(home / "results.sqlite", ["old-0", "old-1"])
     before = (home / "results.sqlite").read_bytes()
     board = zoo("leaderboard", "--format", "csv").stdout
-    assert "toy-points,toy-mlp,,2,0.55,0.07" in board  # the mean and std of the two old runs
+    assert "toy-points,toy-mlp,,2,2,0.55,0.07" in board  # the mean and std of the two old runs
     assert "old-1" in zoo("show", "old-1").stdout
     assert (home / "results.sqlite").read_bytes() == before  # reading never changes the file
     zoo("run", "toy-mlp", "--quiet")

@@ -4,7 +4,10 @@
 - One model (``all_models=False``): bad input stops the batch (exit 2); a crash is a bug and
   keeps its traceback.
 - Every model (``all_models=True``): a model refused for its input is skipped, said once with
-  the reason; a crash is reported in one line and counted; the other models still run.
+  the reason; a crash is reported in one line and counted; the other models still run. When
+  no model can run at all, that is bad input: one line, exit code 2 (when it shows only once
+  the runs are tried, e.g. every dataset is missing, after the line of each model).
+- A run that fell back to another dataset takes its other seeds there too, said once.
 """
 
 from __future__ import annotations
@@ -53,8 +56,9 @@ def run_plans(
     tally = tally or Tally()
     for plan in plans:
         for seed in seeds:
+            run = Run(plan, seed, context)
             try:
-                result = Run(plan, seed, context).execute()
+                result = run.execute()
             except ZooError as exc:
                 if not all_models:
                     raise
@@ -72,6 +76,10 @@ def run_plans(
                 tally.failures += 1
                 say(f"{plan.model.spec.name} (seed {seed}) failed and was recorded as such: {describe(exc)}")
                 continue
+            finally:
+                # The plan the run really ran: once a dataset was unavailable and the run fell back,
+                # the other seeds run on the fallback too, without trying (and saying) it again.
+                plan = run.plan
             tally.results.append(result)
             report(result, seed)
     return tally
@@ -88,6 +96,9 @@ def run_every_model(
     say: Say,
 ) -> Tally:
     """`zoo run --all`: the planned models, then (``with_baselines``) each baseline on each dataset used."""
+    if not batch.plans:
+        reasons = "; ".join(f"{name} ({reason})" for name, reason in batch.skipped)
+        raise ZooError(f"no model can run: {reasons}" if reasons else "no model is installed")
     tally = Tally(skipped=list(batch.skipped))
     if batch.skipped:
         say("skipped " + "; ".join(f"{name} ({reason})" for name, reason in batch.skipped))
@@ -99,4 +110,6 @@ def run_every_model(
             say("skipped " + "; ".join(f"{name} ({reason})" for name, reason in baselines.skipped))
             tally.skipped += baselines.skipped
         run_plans(baselines.plans, seeds, context, all_models=True, report=report, say=say, tally=tally)
+    if not tally.results and not tally.failures:
+        raise ZooError("no model ran: each was refused (see above)")
     return tally

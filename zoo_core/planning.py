@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from .errors import ZooError
 from .hparams import Settings, resolve_settings
+from .names import suggest
 from .recipe import TRAINER_DEFAULTS
 from .registry import Entry, Registry
 from .specs import DatasetSpec, ModelSpec
@@ -107,44 +108,67 @@ class Batch:
 
 
 def plan_all(registry: Registry, dataset_name: str | None, overrides: Mapping[str, Any]) -> Batch:
-    """Every model that fits ``dataset_name``, or every non-baseline model on its default dataset."""
-    batch = Batch()
+    """Every model that fits ``dataset_name``, or every non-baseline model on its default dataset.
+
+    A setting applies to the models that have it (the trainer's, to the models that train); a
+    model without it is skipped, with the reason. A value that a model having the setting refuses
+    (out of range, of the wrong type, not among its choices), or a setting no model has, is bad
+    input for the whole batch, as it is for one model: a ZooError before anything runs.
+    """
     if dataset_name is not None:
-        dataset = registry.dataset(dataset_name).spec
+        registry.dataset(dataset_name)  # an unknown name is refused here, with a suggestion
         pairs = [(e, dataset_name) for e in registry.models.values()]
     else:
         pairs = [(e, None) for e in registry.models.values() if not e.spec.baseline]
+    known = {name for entry, _ in pairs for name in entry.spec.setting_names()}
+    for key in overrides:
+        if key not in known:
+            raise ZooError(f"no model has a setting {key!r}{suggest(key, known)}")
+    batch = Batch()
     for entry, dataset in pairs:
+        spec = entry.spec
         if dataset is not None:
-            reason = incompatibility(entry.spec, registry.dataset(dataset).spec)
+            reason = incompatibility(spec, registry.dataset(dataset).spec)
             if reason:
-                batch.skipped.append((entry.spec.name, reason))
+                batch.skipped.append((spec.name, reason))
                 continue
-        elif not entry.spec.default_dataset:
-            batch.skipped.append((entry.spec.name, "it has no default dataset; run it with --dataset"))
+        elif not spec.default_dataset:
+            batch.skipped.append((spec.name, "it has no default dataset; run it with --dataset"))
+            continue
+        own = trainer_overrides_for(spec, overrides)
+        missing = sorted(set(own) - spec.setting_names())
+        if missing:
+            batch.skipped.append((spec.name, f"it has no setting {', '.join(map(repr, missing))}"))
             continue
         try:
-            plan = plan_run(registry, entry.spec.name, dataset, trainer_overrides_for(entry.spec, overrides))
+            resolve_settings(spec, own, dataset or spec.default_dataset)
         except ZooError as exc:
-            batch.skipped.append((entry.spec.name, str(exc)))
+            raise ZooError(f"{spec.name}: {exc}") from None
+        try:
+            plan = plan_run(registry, spec.name, dataset, own)
+        except ZooError as exc:  # its dataset is not installed, or does not fit it
+            batch.skipped.append((spec.name, str(exc)))
             continue
         batch.plans.append(plan)
     return batch
 
 
 def plan_baselines(registry: Registry, datasets_used: list[str], overrides: Mapping[str, Any]) -> Batch:
-    """Each baseline on each dataset already run that it fits, so every table has a floor."""
+    """Each baseline on each dataset already run that it fits, so every table has a floor.
+
+    A baseline takes the settings it has and ignores the others: `--set hidden=4` is meant for
+    the models that have a ``hidden``, and must not cost a table its floor.
+    """
     batch = Batch()
     for entry in registry.models.values():
         if not entry.spec.baseline:
             continue
+        own = {k: v for k, v in overrides.items() if k in entry.spec.setting_names()}
         for dataset in sorted(set(datasets_used)):
             if incompatibility(entry.spec, registry.dataset(dataset).spec) is not None:
                 continue
             try:
-                plan = plan_run(
-                    registry, entry.spec.name, dataset, trainer_overrides_for(entry.spec, overrides)
-                )
+                plan = plan_run(registry, entry.spec.name, dataset, own)
             except ZooError as exc:
                 batch.skipped.append((entry.spec.name, str(exc)))
                 continue

@@ -2,15 +2,44 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from .errors import ZooError
+
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
     from matplotlib.figure import Figure
 
     from .data import Splits
+
+
+# What the leaderboard hands the bar chart: plain data, so drawing needs no pandas.
+@dataclass(frozen=True)
+class Bar:
+    """One row of a board as a plot draws it."""
+
+    label: str  # the model, and its settings when they are not the defaults
+    mean: float  # NaN when no run of the row has the metric
+    std: float  # NaN with a single seed
+    text: str  # the value written on the bar
+    kind: str  # one of KINDS
+
+
+# How a bar is coloured: a baseline, a model's own recipe, or other settings (a smoke run, a sweep).
+KINDS = ("baseline", "default settings", "other settings")
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One dataset's ranking: its bars best first."""
+
+    task: str
+    dataset: str
+    metric: str
+    higher_is_better: bool
+    bars: tuple[Bar, ...]
 
 
 def _figure(width: float = 6.4, height: float = 4.8) -> Figure:
@@ -96,15 +125,71 @@ def clusters(inputs: np.ndarray, labels: np.ndarray, path: Path, *, title: str) 
     figure.savefig(path, dpi=100)
 
 
-def leaderboard_bars(board: pd.DataFrame, primary: dict[str, str], path: Path) -> None:
-    """One panel per dataset: each model's primary metric, mean with std as error bars."""
-    datasets = list(dict.fromkeys(board["dataset"]))
-    figure = _figure(7, 1.2 + sum(0.45 * (board["dataset"] == d).sum() + 0.8 for d in datasets))
-    axes = figure.subplots(len(datasets), 1, squeeze=False)[:, 0]
-    for ax, dataset in zip(axes, datasets, strict=True):
-        rows = board[board["dataset"] == dataset].iloc[::-1]  # best at the top
-        metric = primary[dataset]
-        ax.barh(rows["model"], rows[f"{metric}_mean"], xerr=rows[f"{metric}_std"].fillna(0), color="tab:blue")
-        ax.set(title=dataset, xlabel=metric)
+def image_format(path: Path, option: str) -> str:
+    """The image format ``path``'s extension names (any case); a ZooError when it names none.
+
+    The format is chosen here, once, and given to matplotlib: it never guesses or appends one.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    # pgf needs a LaTeX install, and raw/rgba are headerless pixels no viewer opens.
+    formats = sorted(set(FigureCanvasAgg.get_supported_filetypes()) - {"pgf", "raw", "rgba"})
+    extension = path.suffix[1:].lower()
+    if extension in formats:
+        return extension
+    found = f".{path.suffix[1:]} is not an image format" if extension else "no extension names its format"
+    others = ", ".join(f".{f}" for f in formats if f not in ("png", "svg", "pdf"))
+    raise ZooError(f"{option} {path}: {found}; end it with .png, .svg or .pdf (or {others})")
+
+
+# Baselines stand apart; a model's own recipe and other settings (a smoke run, a sweep) never share a colour.
+BAR_COLOURS = {"baseline": "0.6", "default settings": "tab:blue", "other settings": "tab:orange"}
+
+
+def leaderboard_bars(panels: Sequence[Panel], fmt: str) -> bytes:
+    """One panel per dataset, across tasks: a bar per model and settings, best at the top.
+
+    Each bar is the ranking metric's mean over seeds, with the std as its error bar and both
+    written beside it; each panel says whether lower or higher is better. Returns the image.
+    """
+    import io
+    import math
+
+    from matplotlib.patches import Patch
+
+    heights = [0.9 + 0.32 * len(panel.bars) for panel in panels]
+    figure = _figure(8, 0.6 + sum(heights))
+    axes = figure.subplots(len(panels), 1, squeeze=False, height_ratios=heights)[:, 0]
+    for ax, panel in zip(axes, panels, strict=True):
+        n = len(panel.bars)
+        rows = [n - 1 - i for i in range(n)]  # the first bar (the best) at the top
+        means = [0.0 if math.isnan(b.mean) else b.mean for b in panel.bars]
+        errors = [0.0 if math.isnan(b.std) else b.std for b in panel.bars]
+        ax.barh(rows, means, height=0.7, color=[BAR_COLOURS[b.kind] for b in panel.bars])
+        spread = [(r, m, e) for r, m, e in zip(rows, means, errors, strict=True) if e > 0]
+        if spread:  # one seed has no spread: no error bar, rather than a cap that reads as "± 0"
+            ys, xs, es = zip(*spread, strict=True)
+            ax.errorbar(xs, ys, xerr=es, fmt="none", ecolor="0.25", capsize=3, elinewidth=1)
+        ax.set_yticks(rows, [b.label for b in panel.bars])
+        ends = [m + e for m, e in zip(means, errors, strict=True)]
+        low, high = min(0.0, *(m - e for m, e in zip(means, errors, strict=True))), max(0.0, *ends)
+        span = (high - low) or 1.0
+        for row, end, bar in zip(rows, ends, panel.bars, strict=True):
+            ax.text(max(end, 0.0) + 0.01 * span, row, bar.text, va="center", fontsize=8)
+        ax.set_xlim(low, high + 0.45 * span)  # room for the values written after the bars
+        ax.set_ylim(-0.6, n - 0.4)
+        better = "higher" if panel.higher_is_better else "lower"
+        ax.set_title(f"{panel.task}: {panel.dataset}", loc="left", fontsize=10)
+        ax.set_xlabel(f"{panel.metric} ({better} is better)", fontsize=9)
         ax.grid(axis="x", alpha=0.3)
-    figure.savefig(path, dpi=100)
+    kinds = [kind for kind in BAR_COLOURS if any(b.kind == kind for p in panels for b in p.bars)]
+    figure.legend(
+        handles=[Patch(color=BAR_COLOURS[kind], label=kind) for kind in kinds],
+        loc="outside upper right",
+        ncols=len(kinds),
+        fontsize=8,
+        frameon=False,
+    )
+    image = io.BytesIO()
+    figure.savefig(image, format=fmt, dpi=100)
+    return image.getvalue()

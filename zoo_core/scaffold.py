@@ -19,7 +19,7 @@ from string import Template
 from typing import Any
 
 from .errors import ZooError
-from .names import KEBAB
+from .names import KEBAB, MAX_LENGTH
 
 SUFFIX = ".tmpl"
 
@@ -86,18 +86,22 @@ def _walk(folder: Any, prefix: str) -> list[tuple[str, str]]:
     return found
 
 
-def refusal(name: str, target: Path) -> str | None:
-    """Why a plugin called ``name`` must not be written to ``target``, or None when it may."""
+def refusal(name: str) -> str | None:
+    """Why no plugin may be called ``name``, or None when one may."""
     import importlib.util
     from importlib.metadata import entry_points
 
     from .plugins import CORE_PLUGIN, ENTRY_POINT_GROUP
     from .registry import get_registry
 
+    shown = repr(name[:20]) + ("…" if len(name) > 20 else "")
     if not KEBAB.match(name):
-        return f"plugin name {name!r} must be lowercase kebab-case, like 'my-net'"
+        return f"plugin name {shown} must be lowercase kebab-case, like 'my-net'"
     names = Names.of(name)
-    if name == "core" or name.startswith("zoo-") or name == CORE_PLUGIN:
+    longest = MAX_LENGTH - max(len(taken) for taken in names.registered) + len(name)
+    if len(name) > longest:  # its dataset and metric add to the name, and must still be valid names
+        return f"plugin name {shown} is {len(name)} characters long; at most {longest}"
+    if name in ("core", "zoo", CORE_PLUGIN) or name.startswith("zoo-"):
         return f"{name!r} would clash with the zoo's own names; leave out 'zoo': the distribution is zoo-NAME"
     installed = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     if name in installed:
@@ -112,31 +116,39 @@ def refusal(name: str, target: Path) -> str | None:
         for kind, table in tables:
             if taken in table:
                 return f"{taken!r} is already the name of a {kind} of plugin {table[taken].plugin!r}"
-    if target.exists():
-        return f"{target} already exists; nothing was written (choose another name or --dir)"
     return None
 
 
-def create(name: str, directory: Path) -> tuple[Path, list[str]]:
+def create(name: str, directory: Path, option: str = "--dir") -> tuple[Path, list[str]]:
     """Write the plugin ``name`` into ``directory/name``; return that folder and the files written.
 
-    Nothing is written when the name is refused, and the folder appears whole or not at all.
+    Nothing is written when the name or the folder is refused, and the plugin's folder appears
+    whole or not at all; folders created on the way are removed again when it does not.
+    ``option`` names ``directory`` in messages.
     """
+    from . import paths
+
+    refused = refusal(name)
+    if refused:
+        raise ZooError(refused)
+    paths.check_new_folder(directory, option)
     target = directory / name
-    reason = refusal(name, target)
-    if reason:
-        raise ZooError(reason)
+    if target.exists():
+        raise ZooError(f"{target} already exists; nothing was written (choose another name or {option})")
     files = render(name)
-    directory.mkdir(parents=True, exist_ok=True)
+    created = paths.create_folders(directory, option)
     staging = directory / f".{name}.partial-{secrets.token_hex(4)}"
-    staging.mkdir()  # next to the target, so the final rename cannot cross file systems
     try:
+        staging.mkdir()  # next to the target, so the final rename cannot cross file systems
         for relative, text in files.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         os.rename(staging, target)  # never over an existing folder: rename refuses a non-empty one
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging, ignore_errors=True)
+        paths.remove_folders(created)
+        if isinstance(exc, OSError):
+            raise ZooError(f"cannot write a plugin into {directory}: {paths.reason(exc)}") from None
         raise
     return target, list(files)

@@ -221,7 +221,12 @@ class Store:
         if not self._check_path():
             return None
         self._identify_file()
+        # A read-only connection to a WAL-mode file leaves -wal and -shm files behind it, which only a
+        # writer removes. Where this process could write anyway, reading through a read-write
+        # connection (it never changes a row) leaves the folder as it was.
         uri = self._read_only_uri()
+        if _writable(self.path) and _writable(self.path.parent):
+            uri = uri.replace("?mode=ro", "?mode=rw")
         try:
             try:
                 connection = _opened(sqlite3.connect(uri, uri=True, timeout=60))

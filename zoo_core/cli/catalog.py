@@ -7,6 +7,7 @@ import json
 import textwrap
 from typing import Any
 
+from . import arguments
 from .output import print_table, registry
 
 
@@ -23,7 +24,7 @@ def register(commands: Any) -> None:
     p.set_defaults(handler=cmd_plugins)
 
     p = commands.add_parser("info", help="everything known about a model, dataset or metric")
-    p.add_argument("name")
+    p.add_argument("name", type=arguments.name)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_info)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from ..errors import ZooError
+from . import arguments
 from .output import print_table, registry, say
 
 
@@ -17,17 +17,26 @@ def register(commands: Any) -> None:
 
     p = commands.add_parser("leaderboard", help="aggregate recorded runs: mean ± std over seeds")
     p.add_argument("--task", choices=TASKS)
-    p.add_argument("--dataset")
-    p.add_argument("--model")
+    p.add_argument("--dataset", type=arguments.name)
+    p.add_argument("--model", type=arguments.name)
     p.add_argument("--format", default="table", choices=FORMATS)
-    p.add_argument("--output", type=Path, help="write to FILE instead of stdout")
-    p.add_argument("--plot", type=Path, metavar="FILE.png", help="bar chart of each dataset's primary metric")
+    p.add_argument("--output", type=arguments.file, metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument(
+        "--plot",
+        type=arguments.file,
+        metavar="FILE.png",
+        help="one bar chart of every dataset's primary metric, a panel each (.png, .svg, .pdf, ...)",
+    )
     p.set_defaults(handler=cmd_leaderboard)
 
     p = commands.add_parser("runs", help="list recorded runs, oldest first")
-    p.add_argument("--model")
-    p.add_argument("--dataset")
-    p.add_argument("--limit", type=int, default=20, help="show the last N runs (default 20)")
+    p.add_argument("--model", type=arguments.name)
+    p.add_argument("--dataset", type=arguments.name)
+    p.add_argument(
+        "--limit",
+        type=int,
+        help=f"show the last N runs (default: {TABLE_LIMIT} in the table, all with --json)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_runs)
 
@@ -40,10 +49,12 @@ def register(commands: Any) -> None:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     # By name: `from .. import leaderboard` gives zoo_core.leaderboard, the API function.
     from ..layout import database_path, zoo_home
-    from ..leaderboard import boards, render_all, write
+    from ..leaderboard import boards, check_destinations, plot, render_all, write
     from ..store import Store
 
-    database = database_path(zoo_home(args.home))
+    home = zoo_home(args.home)
+    database = database_path(home)
+    plot_format = check_destinations(args.output, args.plot, home)
     tables = boards(
         Store(database).rows(),
         registry(),
@@ -55,35 +66,35 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     if not tables:
         say(f"no successful runs recorded in {database} yet; try `zoo run lenet5`")
         return 0
-    write(render_all(tables, args.format), args.output)
-    if args.plot:
-        from ..plots import leaderboard_bars
+    text = render_all(tables, args.format)
+    if plot_format:  # the riskier write first: a table already printed could not be taken back
+        from ..paths import write_file
 
-        for task, board in tables.items():
-            primary = board.attrs["primary"]
-            path = (
-                args.plot
-                if len(tables) == 1
-                else args.plot.with_name(f"{args.plot.stem}-{task}{args.plot.suffix}")
-            )
-            leaderboard_bars(board[board["dataset"].isin(primary)], primary, path)
-            say(f"wrote {path}")
+        image, panels = plot(tables, plot_format)
+        write_file(args.plot, image)
+    write(text, args.output)
+    if plot_format:
+        say(f"wrote {args.plot}: {len(panels)} panel{'s' if len(panels) > 1 else ''}, one per dataset")
     return 0
+
+
+# `zoo runs` without --limit: a screenful in the table; --json gives every run unless told otherwise.
+TABLE_LIMIT = 20
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
     from ..layout import database_path, zoo_home
+    from ..leaderboard import select
     from ..store import Store
 
-    if args.limit < 1:
+    if args.limit is not None and args.limit < 1:
         raise ZooError(f"--limit must be positive, got {args.limit}")
-    runs = [
-        r
-        for r in Store(database_path(zoo_home(args.home))).rows()
-        if args.model in (None, r["model"]) and args.dataset in (None, r["dataset"])
-    ][-args.limit :]
+    database = database_path(zoo_home(args.home))
+    runs = select(Store(database).rows(), str(database), model=args.model, dataset=args.dataset)
+    limit = args.limit or (None if args.json else TABLE_LIMIT)
+    shown = runs[-limit:] if limit else runs
     if args.json:
-        print(json.dumps(runs, indent=2))
+        print(json.dumps(shown, indent=2))
         return 0
     print_table(
         [
@@ -93,10 +104,12 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 r["started_at"],
                 ", ".join(f"{k} {v:.4g}" for k, v in sorted(r["metrics"].items())) or r["error"],
             ]
-            for r in runs
+            for r in shown
         ],
         ["run id", "status", "started", "metrics / error"],
     )
+    if len(shown) < len(runs):
+        say(f"showing the last {len(shown)} of {len(runs)} runs (--limit N for more)")
     return 0
 
 

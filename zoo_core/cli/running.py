@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ZooError
+from . import arguments
 from .output import number, print_table, registry, say
 
 
@@ -15,11 +16,13 @@ def register(commands: Any) -> None:
     from ..devices import DEVICES
 
     p = commands.add_parser("run", help="train and evaluate a model, recording the result")
-    p.add_argument("name", nargs="?", help="model name")
+    p.add_argument("name", nargs="?", type=arguments.name, help="model name")
     p.add_argument(
         "--all", action="store_true", help="every model on its default dataset, then the baselines"
     )
-    p.add_argument("--dataset", help="dataset name (default: the model's default dataset)")
+    p.add_argument(
+        "--dataset", type=arguments.name, help="dataset name (default: the model's default dataset)"
+    )
     p.add_argument("--epochs", type=int, help="training epochs (gradient-trained models)")
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
