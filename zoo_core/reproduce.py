@@ -66,6 +66,7 @@ def reproduce(
     stored = Store(layout.database_path(home)).find(run_id)
     if stored["status"] != "ok":
         raise ZooError(f"run {stored['run_id']} {stored['status']}; there are no metrics to reproduce")
+    _check_referenced_data(stored, home)  # before the re-run: a run that cannot be loaded is refused
     scratch = keep or Path(tempfile.mkdtemp(prefix="zoo-reproduce-"))
     try:
         # Float sums split across threads round differently: use the run's own thread count.
@@ -81,7 +82,7 @@ def reproduce(
         plan = plan_run(context.registry, stored["model"], stored["dataset"], settings)
         result = Run(plan, stored["seed"], context).execute()
         [rerun] = Store(layout.database_path(scratch)).rows()
-        same_weights = _same_weights(Path(stored["run_dir"]), Path(result.run_dir))
+        same_weights = _same_weights(stored, {**rerun, "run_dir": result.run_dir}, home)
     finally:
         if keep is None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -94,12 +95,28 @@ def reproduce(
     return Reproduction(stored, rerun, checks, same_data, same_weights, changes)
 
 
-def _same_weights(stored_dir: Path, rerun_dir: Path) -> bool | None:
+def _check_referenced_data(stored: dict[str, Any], home: Path) -> None:
+    """Refuse, in one line, a run whose state refers to training data that has changed since."""
+    from .checkpoints import DataSource, read_data_reference
+    from .records import reloaded_data
+
+    reference = read_data_reference(Path(stored["run_dir"])) if stored["run_dir"] else None
+    if reference is not None:
+        reloaded_data(stored["run_id"], DataSource(reference["dataset"], reference["fingerprint"]), home)
+
+
+def _same_weights(stored: dict[str, Any], rerun: dict[str, Any], home: Path) -> bool | None:
     import torch
 
-    from .checkpoints import load_weights
+    from .checkpoints import load_weights, read_data_reference
+    from .records import load_run_state
 
+    stored_dir, rerun_dir = Path(stored["run_dir"]), Path(rerun["run_dir"])
     if not (stored_dir / layout.WEIGHTS).exists():
         return None
-    before, after = load_weights(stored_dir / layout.WEIGHTS), load_weights(rerun_dir / layout.WEIGHTS)
+    if read_data_reference(stored_dir) == read_data_reference(rerun_dir):
+        # Both hold the same data the same way (or none): their weights files say it all.
+        before, after = load_weights(stored_dir / layout.WEIGHTS), load_weights(rerun_dir / layout.WEIGHTS)
+    else:  # one keeps a copy of the data, the other a reference to it
+        before, after = load_run_state(stored, home), load_run_state(rerun, home)
     return before.keys() == after.keys() and all(torch.equal(before[k], after[k]) for k in before)

@@ -19,8 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import layout
-from .checkpoints import save_weights
+from . import layout, markers
+from .checkpoints import DataSource, save_state
 from .devices import resolve_device
 from .errors import Diverged, ZooError
 from .fitting import Fitted, count_parameters, fit_model
@@ -48,7 +48,8 @@ class Context:
     """Where and how runs happen: shared by every run of one command.
 
     Data is read from ``home``; the run folder and the results row go to ``results`` (``home``
-    too, unless `zoo reproduce` points it at a scratch folder).
+    too, unless `zoo reproduce` points it at a scratch folder). ``store_data`` keeps a copy of
+    the training data in the run folder of a model whose state is that data (else a reference).
     """
 
     home: Path
@@ -59,6 +60,7 @@ class Context:
     notify: Notify = lambda message: None
     registry: Registry | None = None
     plugins: LoadedPlugins | None = None
+    store_data: bool = False
 
     @classmethod
     def create(cls, home: Path | None = None, results: Path | None = None, **options: Any) -> Context:
@@ -125,9 +127,8 @@ class Run:
         folder = config.run_dir
         folder.mkdir(parents=True)
         # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
-        marker = folder / layout.INCOMPLETE
-        marker.write_text(
-            f"run {config.run_id} has not finished; until it does, nothing about it is recorded\n"
+        markers.mark(
+            folder, f"run {config.run_id} has not finished; until it does, nothing about it is recorded"
         )
         (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -143,25 +144,30 @@ class Run:
                 duration_s=time.perf_counter() - started,
                 run_dir=str(folder),
                 warnings=tuple(self.observers.warnings),
+                folder_bytes=layout.folder_bytes(folder),
+                **kept,
                 **fields,
             )
 
-        num_params = 0
+        num_params, kept = 0, {}
         try:
             fitted = self._fit(config, splits)
-            num_params = count_parameters(
-                fitted.model
-            )  # after fitting: an estimator's state exists only then
             # The trained model is kept before anything else can fail: scores and plots come after.
-            save_weights(fitted.model.state_dict(), folder / layout.WEIGHTS)
+            source = DataSource(config.dataset, provenance.dataset_fingerprint)
+            saved = save_state(
+                fitted.model.state_dict(), folder, splits.train, source, self.context.store_data
+            )
+            kept = {"fitted_points": saved.points, "data_reference": saved.referenced}
+            num_params = count_parameters(fitted.model, exclude=saved.data_keys)
             metrics = self._score(config, fitted, splits)
             self._write_artefacts(config, fitted, metrics, splits)
         except ZooError:
+            markers.release(folder)
             shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
             self.observers.finished(config, ended("refused"))
             raise
         except KeyboardInterrupt:
-            marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
+            markers.release(folder, f"run {config.run_id} was interrupted; nothing about it is recorded")
             self.observers.finished(config, ended("interrupted", num_params=num_params))
             raise
         except Exception as exc:
@@ -231,7 +237,7 @@ class Run:
         import torch
 
         store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
-        (config.run_dir / layout.INCOMPLETE).unlink()  # recorded: whatever the observers do, it is complete
+        markers.unmark(config.run_dir)  # recorded: whatever the observers do, it is complete
         before = len(self.observers.warnings)
         self.observers.finished(config, result)
         late = self.observers.warnings[before:]
@@ -272,7 +278,16 @@ def row(
         dataset_fingerprint=provenance.dataset_fingerprint,
         git_commit=provenance.git_commit,
         core_git_commit=provenance.core_git_commit,
+        folder_bytes=result.folder_bytes,
+        training=kept_data(result),
     )
+
+
+def kept_data(result: RunResult) -> dict[str, Any]:
+    """What the row's ``training`` says about training data the fitted state keeps (none: {})."""
+    if not result.fitted_points:
+        return {}
+    return {"fitted_points": result.fitted_points, "data_reference": result.data_reference}
 
 
 def check_finite_model(fitted: Fitted, task: str) -> None:
