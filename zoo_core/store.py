@@ -363,3 +363,7 @@ class Store:
     def removed(self, run_dirs: list[str]) -> None:
         """The folders ``run_dirs`` of removed runs are deleted: forget them."""
         self._write([("DELETE FROM removals WHERE run_dir = ?", [(d,) for d in run_dirs])])
+
+    def run_ids(self) -> set[str]:
+        """The id of every recorded run, read as stored (whatever else its row holds)."""
+        return {run_id for (run_id,) in self._read("SELECT run_id FROM runs")}

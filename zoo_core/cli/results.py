@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ZooError
-from .output import print_table, registry, say
+from .managing import add_filters, filters_of
+from .output import print_table, registry, say, size
 
 
 def register(commands: Any) -> None:
@@ -22,11 +23,12 @@ def register(commands: Any) -> None:
     p.add_argument("--format", default="table", choices=FORMATS)
     p.add_argument("--output", type=Path, help="write to FILE instead of stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="bar chart of each dataset's primary metric")
+    p.add_argument("--tag", dest="tags", action="append", metavar="TAG", help="only runs with TAG")
+    p.add_argument("--exclude-tag", dest="exclude_tags", action="append", metavar="TAG", help="leave out TAG")
     p.set_defaults(handler=cmd_leaderboard)
 
     p = commands.add_parser("runs", help="list recorded runs, oldest first")
-    p.add_argument("--model")
-    p.add_argument("--dataset")
+    add_filters(p)
     p.add_argument("--limit", type=int, default=20, help="show the last N runs (default 20)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=cmd_runs)
@@ -40,11 +42,12 @@ def register(commands: Any) -> None:
 def cmd_leaderboard(args: argparse.Namespace) -> int:
     from .. import leaderboard
     from ..layout import database_path, zoo_home
-    from ..store import Store
+    from ..queries import recorded_runs
 
-    database = database_path(zoo_home(args.home))
+    home = zoo_home(args.home)
+    database = database_path(home)
     tables = leaderboard.boards(
-        Store(database).rows(),
+        recorded_runs(home, tags=args.tags, exclude_tags=args.exclude_tags),
         registry(),
         str(database),
         task=args.task,
@@ -71,39 +74,69 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from ..layout import database_path, zoo_home
-    from ..store import Store
+    from ..layout import zoo_home
+    from ..queries import no_match_hint, recorded_runs
 
     if args.limit < 1:
         raise ZooError(f"--limit must be positive, got {args.limit}")
-    runs = [
-        r
-        for r in Store(database_path(zoo_home(args.home))).rows()
-        if args.model in (None, r["model"]) and args.dataset in (None, r["dataset"])
-    ][-args.limit :]
+    home = zoo_home(args.home)
+    filters = filters_of(args)
+    matching = recorded_runs(home, **filters)
+    runs = matching[-args.limit :]
+    hidden = len(matching) - len(runs)
+    more = f"… {hidden} more, earlier (--limit {len(matching)} shows every one)" if hidden else ""
     if args.json:
         print(json.dumps(runs, indent=2))
+        if more:
+            say(more)
         return 0
+    if not runs:
+        hint = no_match_hint(recorded_runs(home), args.model, args.dataset, args.tags) if filters else ""
+        say(f"no recorded runs{' match' if filters else ''}{hint}")
+        return 0
+    if more:
+        print(more)
+    labels = _settings_labels(runs)
     print_table(
         [
             [
                 r["run_id"],
                 r["status"],
                 r["started_at"],
+                labels[r["run_id"]],
+                ", ".join(r["tags"]),
                 ", ".join(f"{k} {v:.4g}" for k, v in sorted(r["metrics"].items())) or r["error"],
             ]
             for r in runs
         ],
-        ["run id", "status", "started", "metrics / error"],
+        ["run id", "status", "started", "settings", "tags", "metrics / error"],
     )
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    from ..layout import INCOMPLETE, zoo_home
-    from ..records import artefacts, find_run
+def _settings_labels(runs: list[dict[str, Any]]) -> dict[str, str]:
+    """Each run's settings that differ from its model's defaults ("-" for none), as on the leaderboard."""
+    from ..hparams import defaults_for
+    from ..leaderboard import settings_label
+    from ..queries import settings_of
 
-    row = find_run(zoo_home(args.home), args.run_id)
+    models = registry().models
+    labels = {}
+    for r in runs:
+        entry = models.get(r["model"])
+        defaults = defaults_for(entry.spec, r["dataset"]).flat if entry else {}
+        labels[r["run_id"]] = settings_label(settings_of(r), defaults) or "-"
+    return labels
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ..layout import INCOMPLETE, database_path, zoo_home
+    from ..records import artefacts, find_run, parameters_text
+    from ..store import Store
+
+    home = zoo_home(args.home)
+    row = find_run(home, args.run_id)
+    row["tags"] = Store(database_path(home)).tags().get(row["run_id"], [])
     folder, files = artefacts(row)
     if args.json:
         print(json.dumps({**row, "artefacts": files}, indent=2))
@@ -129,7 +162,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("device", row["device"] + (f", {row['threads']} threads" if row["threads"] else "")),
         ("settings", settings),
         ("started", f"{row['started_at']}, took {row['duration_s']:.1f} s"),
-        ("parameters", f"{row['num_params']:,}"),
+        ("parameters", parameters_text(row)),
+        ("folder", f"{size(row['folder_bytes'])}" if row["folder_bytes"] else "-"),
+        ("tags", ", ".join(row["tags"]) or "-"),
+        ("note", row["note"] or "-"),
         ("versions", versions),
         ("git commit", row["git_commit"] or "-"),
         ("core commit", row["core_git_commit"] or "-"),
