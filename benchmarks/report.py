@@ -25,6 +25,7 @@ EXPECTED = {
     5: "GRU forward + backward, batch 64, sequence 50, hidden 64",
     6: "`zoo list` cold start with every plugin installed",
     7: "peak memory of `zoo run knn` on the size of row 3",
+    16: "bytes written per run, each model on its largest dataset",
 }
 COLUMNS = ("#", "figure", "ours", "reference", "ratio", "goal", "result", "note")
 
