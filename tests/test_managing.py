@@ -24,29 +24,13 @@ def record(home: Path, run_id: str, *, folder: bool = True, metrics=None, **chan
     if folder:
         run_dir.mkdir(parents=True)
         (run_dir / "metrics.json").write_text("{}\n")
-    values = dict(
-        run_id=run_id,
-        model="toy-mlp",
-        dataset="toy-points",
-        task="classification",
-        plugin="toy",
-        seed=0,
-        status="ok",
-        hparams={"hidden": 8, "activation": "relu"},
-        trainer={"epochs": 3, "lr": 0.05},
-        duration_s=1.0,
-        num_params=42,
-        zoo_version="0.2.0",
-        plugin_version="0.3",
-        torch_version="2.x",
-        device="cpu",
-        started_at=BASE.isoformat(),
-        error="",
-        run_dir=str(run_dir),
-        threads=1,
-        dataset_fingerprint="sha256:" + "a" * 64,
-        folder_bytes=3,
-    )
+    # A toy-mlp run on toy-points as `zoo run` records it; ``changes`` make it another.
+    values: dict = {"run_id": run_id, "run_dir": str(run_dir), "started_at": BASE.isoformat(), "error": ""}
+    values |= {"model": "toy-mlp", "dataset": "toy-points", "task": "classification", "plugin": "toy"}
+    values |= {"seed": 0, "status": "ok", "device": "cpu", "threads": 1, "duration_s": 1.0, "num_params": 42}
+    values |= {"hparams": {"hidden": 8, "activation": "relu"}, "trainer": {"epochs": 3, "lr": 0.05}}
+    values |= {"zoo_version": "0.2.0", "plugin_version": "0.3", "torch_version": "2.x", "folder_bytes": 3}
+    values["dataset_fingerprint"] = "sha256:" + "a" * 64
     values.update(changes)
     Store(home / "results.sqlite").record(RunRow(**values), metrics or {"accuracy": 0.9})
     return values
