@@ -397,8 +397,13 @@ def test_gc_removes_what_killed_runs_left_and_nothing_that_may_still_be_recorded
     elsewhere = marked(home, "elsewhere", "run has not finished\nprocess 12 on host some-other-machine\n")
     fresh = marked(home, "being-recorded", "run is being recorded\n")  # no owner, just written
     old = marked(home, "old-zoo", "run has not finished\n", age_s=3600)  # an older zoo's marker
+    # On a file system without locks, the process id says whether the run lives (this one does).
+    unlocked = marked(home, "no-locks", f"run\nprocess {os.getpid()} on host {host} without a lock\n", 3600)
     stale = home / "runs" / "recorded" / "INCOMPLETE"
     stale.write_text(f"run recorded has not finished\nprocess 999999999 on host {host}\n")
+    linked = home / "runs" / "linked"
+    linked.mkdir()
+    os.symlink(stale, linked / "INCOMPLETE")  # not a marker the zoo wrote: a person decides
     orphan = home / "runs" / "orphan"
     orphan.mkdir()
     (orphan / "weights.pt").write_bytes(b"0" * 500)
@@ -414,9 +419,11 @@ def test_gc_removes_what_killed_runs_left_and_nothing_that_may_still_be_recorded
     zoo("gc")
     assert not dead.exists() and not old.exists() and not orphan.exists()
     assert not stale.exists() and (home / "runs" / "recorded" / "metrics.json").exists()
-    assert elsewhere.exists() and fresh.exists() and young.exists()
+    assert elsewhere.exists() and fresh.exists() and young.exists() and unlocked.exists() and linked.exists()
     result = zoo("gc")
     assert "still running: started on host some-other-machine" in result.stderr
+    assert f"still running: its process {os.getpid()} is alive" in result.stderr
+    assert "its INCOMPLETE marker cannot be read" in result.stderr
     assert "written less than a minute ago" in result.stderr
     assert "run no-folder is recorded but its folder is gone" in result.stderr
     assert Store(home / "results.sqlite").run_ids() == {"recorded", "no-folder"}

@@ -25,7 +25,8 @@ except ImportError:  # Windows: no flock; the process id alone says whether a ru
 # A marker that names no process (written by an older zoo, or while a sweep records a run it
 # shipped) is left alone this long after it was written: its writer may be about to finish.
 GRACE_S = 60.0
-OWNER = re.compile(r"^process (\d+) on host (\S+)$", re.MULTILINE)
+OWNER = re.compile(r"^process (\d+) on host (\S+)( without a lock)?$", re.MULTILINE)
+UNLOCKED = " without a lock"  # the file system refused the lock: only the process id tells
 
 # The markers this process holds, by path: the lock lives as long as its file descriptor.
 _held: dict[Path, int] = {}
@@ -36,9 +37,13 @@ def mark(folder: Path, text: str) -> None:
     path = folder / INCOMPLETE
     release(folder)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    if fcntl is not None:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits only while a `zoo gc` glances at it
-    os.write(descriptor, _owned(text))
+    locked = fcntl is not None
+    if locked:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits only while a `zoo gc` glances at it
+        except OSError:  # a file system without locks (some network ones)
+            locked = False
+    os.write(descriptor, _owned(text, locked))
     _held[path] = descriptor
 
 
@@ -46,14 +51,15 @@ def release(folder: Path, text: str | None = None) -> None:
     """Let go of ``folder``'s marker (the run stopped unrecorded), rewriting it to say ``text``."""
     path = folder / INCOMPLETE
     if text is not None and path.exists():
-        path.write_bytes(_owned(text))
+        path.write_bytes(_owned(text, fcntl is not None))  # stopped: the lock no longer matters
     descriptor = _held.pop(path, None)
     if descriptor is not None:
         os.close(descriptor)
 
 
-def _owned(text: str) -> bytes:
-    return f"{text}\nprocess {os.getpid()} on host {socket.gethostname()}\n".encode()
+def _owned(text: str, locked: bool) -> bytes:
+    owner = f"process {os.getpid()} on host {socket.gethostname()}{'' if locked else UNLOCKED}"
+    return f"{text}\n{owner}\n".encode()
 
 
 def unmark(folder: Path) -> None:
@@ -77,12 +83,17 @@ def liveness(folder: Path, now: float | None = None) -> Liveness:
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return Liveness(False, "not marked")
+    except OSError as exc:  # a link or something else unreadable in its place: leave it to a person
+        return Liveness(True, f"its INCOMPLETE marker cannot be read ({exc.strerror})")
     try:
-        if fcntl is not None:
+        lockable = fcntl is not None
+        if lockable:
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
             except BlockingIOError:
                 return Liveness(True, "its process holds the marker's lock")
+            except OSError:  # no locks on this file system
+                lockable = False
         text = os.read(descriptor, 4096).decode(errors="replace")
         age = (now or time.time()) - os.fstat(descriptor).st_mtime
     finally:
@@ -95,7 +106,7 @@ def liveness(folder: Path, now: float | None = None) -> Liveness:
     pid, host = int(owner.group(1)), owner.group(2)
     if host != socket.gethostname():
         return Liveness(True, f"started on host {host}, where `zoo gc` can tell whether it still runs")
-    if fcntl is None and _alive(pid):
+    if (owner.group(3) or not lockable) and _alive(pid):
         return Liveness(True, f"its process {pid} is alive")
     return Liveness(False, f"its process {pid} is gone" if not _alive(pid) else "no process holds it")
 
