@@ -197,7 +197,7 @@ HOSTILE = {
     "empty info name": (["info", ""], "a name cannot be empty"),
     "empty leaderboard model": (["leaderboard", "--model", ""], "a name cannot be empty"),
     "empty runs dataset": (["runs", "--dataset", ""], "a name cannot be empty"),
-    "runs of an unknown model": (["runs", "--model", "toy-mpl"], "no runs with model 'toy-mpl'"),
+    "runs of an unknown model": (["runs", "--model", "toy-mpl"], "no run has model 'toy-mpl'"),
     "runs of an unknown dataset": (["runs", "--dataset", "toy-pionts"], "did you mean 'toy-points'?"),
     "negative --limit": (["runs", "--limit", "-3"], "--limit must be positive, got -3"),
     "non-numeric --limit": (["runs", "--limit", "all"], "argument --limit: invalid int value"),

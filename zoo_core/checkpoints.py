@@ -1,14 +1,24 @@
-"""Saving and loading a run's weights: plain tensors only, never arbitrary pickled objects."""
+"""Saving and loading a run's weights: plain tensors only, never arbitrary pickled objects.
+
+A state tensor that is the run's training data is kept as a reference to the dataset instead
+(:func:`save_state`), and read back from the dataset when the run is loaded (:func:`load_state`).
+"""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .errors import ZooError
+from .layout import DATA_REFERENCE, WEIGHTS
+
+if TYPE_CHECKING:
+    from .data import Split
 
 
 def save_weights(state: dict[str, Any], path: Path) -> None:
@@ -93,3 +103,123 @@ def _state_problem(state: Any) -> str | None:
         if not isinstance(value, torch.Tensor):
             return f"{name!r} = a {type(value).__name__}"
     return None
+
+
+# An estimator whose state is its training data (KNN) keeps a reference to the data instead of a
+# copy: its run folder stays small, and loading the run reads the dataset again. These are the
+# ways a state tensor can be that data, each from the training split.
+VIEWS: dict[str, Callable[[Split], Any]] = {
+    "train.x": lambda split: split.x,
+    "train.x flattened": lambda split: split.x.flatten(1),  # rows of features, as KNN keeps them
+    "train.y": lambda split: split.y,
+}
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """The data a run trained on: its dataset's name and fingerprint (``provenance.fingerprint``)."""
+
+    dataset: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class SavedState:
+    """What :func:`save_state` wrote: the state entries that are the training data, and how."""
+
+    data_keys: tuple[str, ...]
+    points: int  # the training points those entries hold; 0 when the state holds none
+    referenced: bool  # kept as a reference (data-reference.json), not stored in weights.pt
+
+
+def training_data_keys(state: Mapping[str, Any], train: Split) -> dict[str, str]:
+    """The entries of ``state`` that hold exactly the training data, each with its view (VIEWS)."""
+    import torch
+
+    found = {}
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor):
+            continue
+        for view, make in VIEWS.items():
+            data = make(train)
+            if (
+                value.shape == data.shape
+                and value.dtype == data.dtype
+                and torch.equal(value.detach().cpu(), data.cpu())
+            ):
+                found[key] = view
+                break
+    return found
+
+
+def save_state(
+    state: Mapping[str, Any], folder: Path, train: Split, source: DataSource, store_data: bool = False
+) -> SavedState:
+    """Save a trained model's ``state`` in ``folder``, its training data by reference.
+
+    Entries that are the training data (``train``, from ``source``) are left out of the weights
+    file and named in ``data-reference.json``, unless ``store_data`` asks for the copy.
+    """
+    views = training_data_keys(state, train)
+    referenced = bool(views) and not store_data
+    if referenced:
+        tensors = {
+            key: {"view": view, "shape": list(state[key].shape), "dtype": _dtype(state[key])}
+            for key, view in sorted(views.items())
+        }
+        reference = {"dataset": source.dataset, "fingerprint": source.fingerprint, "tensors": tensors}
+        (folder / DATA_REFERENCE).write_text(json.dumps(reference, indent=2) + "\n")
+    kept = {key: value for key, value in state.items() if not (referenced and key in views)}
+    save_weights(kept, folder / WEIGHTS)
+    return SavedState(tuple(sorted(views)), len(train) if views else 0, referenced)
+
+
+def load_state(folder: Path, training: Callable[[DataSource], Split]) -> dict[str, Any]:
+    """The state saved in ``folder``, with any training data it refers to read back in.
+
+    ``training(source)`` gives the training split of the referenced dataset; it is called only
+    when there is a reference, and refuses (ZooError) when the data is not what the run used.
+    """
+    state = load_weights(folder / WEIGHTS)
+    reference = read_data_reference(folder)
+    if reference is None:
+        return state
+    train = training(DataSource(reference["dataset"], reference["fingerprint"]))
+    for key, entry in reference["tensors"].items():
+        tensor = VIEWS[entry["view"]](train)
+        if list(tensor.shape) != entry["shape"] or _dtype(tensor) != entry["dtype"]:
+            raise ZooError(
+                f"{folder / DATA_REFERENCE} says {key!r} is {entry['view']} shaped {entry['shape']} "
+                f"({entry['dtype']}), but the data gives {list(tensor.shape)} ({_dtype(tensor)})"
+            )
+        state[key] = tensor
+    return state
+
+
+def read_data_reference(folder: Path) -> dict[str, Any] | None:
+    """``folder``'s data reference (dataset, fingerprint, tensors), or None when it has none."""
+    path = folder / DATA_REFERENCE
+    try:
+        reference = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ZooError(f"cannot read {path}: {exc}") from None
+    tensors = reference.get("tensors") if isinstance(reference, dict) else None
+    if (
+        not isinstance(tensors, dict)
+        or not all(isinstance(reference.get(k), str) for k in ("dataset", "fingerprint"))
+        or not all(
+            isinstance(entry, dict)
+            and entry.get("view") in VIEWS
+            and isinstance(entry.get("shape"), list)
+            and isinstance(entry.get("dtype"), str)
+            for entry in tensors.values()
+        )
+    ):
+        raise ZooError(f"{path} is not a data reference the zoo wrote")
+    return reference
+
+
+def _dtype(tensor: Any) -> str:
+    return str(tensor.dtype).removeprefix("torch.")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Collection
 
 from .runs import Estimator
 
@@ -92,10 +92,14 @@ def fit_model(
     return Fitted(model, predictions.detach().cpu().numpy(), history)
 
 
-def count_parameters(model: Any) -> int:
-    """Trainable parameters of a module; the numbers in the state of an estimator."""
+def count_parameters(model: Any, exclude: Collection[str] = ()) -> int:
+    """Trainable parameters of a module; the numbers in the state of an estimator.
+
+    ``exclude`` names state entries that are not learned, such as a KNN's training points.
+    """
     import torch
 
     if isinstance(model, torch.nn.Module):
-        return sum(p.numel() for p in model.parameters())
-    return sum(v.numel() for v in model.state_dict().values() if isinstance(v, torch.Tensor))
+        return sum(p.numel() for name, p in model.named_parameters() if name not in exclude)
+    state = model.state_dict().items()
+    return sum(v.numel() for k, v in state if isinstance(v, torch.Tensor) and k not in exclude)

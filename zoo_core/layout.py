@@ -6,11 +6,14 @@
     <home>/data/                dataset files (or $ZOO_DATA)
     <home>/runs/<run id>/       one folder per run: config.json, metrics.json, weights.pt,
                                 transform.json (fitted preprocessing), plots, error.txt for
-                                a failed run, and INCOMPLETE until the run's row is recorded
+                                a failed run, and INCOMPLETE until the run's row is recorded;
+                                data-reference.json when the model's state is its training
+                                data, kept by reference
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -26,6 +29,8 @@ WEIGHTS = "weights.pt"
 # What the dataset's transform fitted on the training split, when it fitted anything.
 TRANSFORM = "transform.json"
 ERROR = "error.txt"
+# Which state tensors are the run's training data, and of which dataset (checkpoints.save_state).
+DATA_REFERENCE = "data-reference.json"
 
 
 def zoo_home(override: str | os.PathLike[str] | None = None) -> Path:
@@ -86,3 +91,15 @@ def run_folders(home: Path, prefix: str = "") -> list[Path]:
 def incomplete_runs(home: Path, prefix: str = "") -> list[Path]:
     """Run folders (starting with ``prefix``) still marked INCOMPLETE: interrupted, killed or running."""
     return [folder for folder in run_folders(home, prefix) if (folder / INCOMPLETE).exists()]
+
+
+def folder_bytes(folder: Path) -> int:
+    """The bytes of the files under ``folder`` (links not followed), without its INCOMPLETE marker."""
+    total = 0
+    for root, _folders, files in os.walk(folder):
+        for name in files:
+            if name == INCOMPLETE and root == str(folder):
+                continue
+            with contextlib.suppress(OSError):  # removed while we counted
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total

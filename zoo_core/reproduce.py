@@ -100,6 +100,7 @@ def reproduce(
     if keep is not None:
         check_keep(keep, home)
     weights = stored_weights(stored)  # read before the re-run: a file that is refused fails fast
+    _check_referenced_data(stored, home)  # and a run whose training data changed since, too
     with terminated_as_interrupted():
         with writing("a scratch folder for the re-run"):
             scratch = keep or Path(tempfile.mkdtemp(prefix="zoo-reproduce-"))
@@ -117,7 +118,8 @@ def reproduce(
             plan = plan_run(context.registry, stored["model"], stored["dataset"], settings)
             result = Run(plan, stored["seed"], context).execute()
             [rerun] = Store(layout.database_path(scratch)).rows()
-            verdict = weights if isinstance(weights, str) else _compare(weights, Path(result.run_dir))
+            rerun_dir = Path(result.run_dir)
+            verdict = weights if isinstance(weights, str) else _compare(weights, stored, rerun_dir, home)
         finally:
             if keep is None:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -190,12 +192,28 @@ def terminated_as_interrupted() -> Iterator[None]:
             signal.signal(stop, handler)
 
 
-def _compare(before: dict[str, Any], rerun_dir: Path) -> str:
+def _check_referenced_data(stored: dict[str, Any], home: Path) -> None:
+    """Refuse, in one line, a run whose state refers to training data that has changed since."""
+    from .checkpoints import DataSource, read_data_reference
+    from .records import reloaded_data
+
+    reference = read_data_reference(Path(stored["run_dir"])) if stored["run_dir"] else None
+    if reference is not None:
+        reloaded_data(stored["run_id"], DataSource(reference["dataset"], reference["fingerprint"]), home)
+
+
+def _compare(before: dict[str, Any], stored: dict[str, Any], rerun_dir: Path, home: Path) -> str:
+    """Whether the re-run's weights are the stored ones, "identical" or "different"."""
     import torch
 
-    from .checkpoints import load_weights
+    from .checkpoints import load_weights, read_data_reference
+    from .records import load_run_state
 
     after = load_weights(rerun_dir / layout.WEIGHTS)
+    if read_data_reference(Path(stored["run_dir"])) != read_data_reference(rerun_dir):
+        # One keeps a copy of its training data, the other a reference to it: compare whole states.
+        before = load_run_state(stored, home)
+        after = load_run_state({"run_id": stored["run_id"], "run_dir": str(rerun_dir)}, home)
     same = before.keys() == after.keys() and all(
         before[k].shape == after[k].shape
         and before[k].dtype == after[k].dtype

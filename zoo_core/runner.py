@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from . import layout
-from .checkpoints import save_weights
+from . import layout, markers
+from .checkpoints import DataSource, save_state
 from .devices import resolve_device
 from .disk import check_writable, writing
 from .errors import Diverged, ZooError
@@ -35,7 +35,7 @@ from .registry import Registry, get_registry
 from .runs import RunConfig, RunResult, finite_or_none
 from .store import RunRow, Store
 from .threads import choose_threads, using_threads
-from .transforms import save_state
+from .transforms import save_state as save_transform_state
 from .version import __version__
 
 Notify = Callable[[str], None]
@@ -51,7 +51,8 @@ class Context:
     """Where and how runs happen: shared by every run of one command.
 
     Data is read from ``home``; the run folder and the results row go to ``results`` (``home``
-    too, unless `zoo reproduce` points it at a scratch folder).
+    too, unless `zoo reproduce` points it at a scratch folder). ``store_data`` keeps a copy of
+    the training data in the run folder of a model whose state is that data (else a reference).
     """
 
     home: Path
@@ -62,6 +63,7 @@ class Context:
     notify: Notify = lambda message: None
     registry: Registry | None = None
     plugins: LoadedPlugins | None = None
+    store_data: bool = False
 
     @classmethod
     def create(cls, home: Path | None = None, results: Path | None = None, **options: Any) -> Context:
@@ -135,20 +137,21 @@ class Run:
         folder = config.run_dir
         # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
         # A kill between the two leaves it on a recorded run, so it says what `zoo show` can tell.
-        marker = folder / layout.INCOMPLETE
         # A full disk or read-only folder is the machine's doing, not the model's: such a run is not
         # recorded (a failed row would blame the model), and its folder goes, to give the space back.
         lost = "nothing was recorded, and the run's folder was removed"
         try:
             with writing(f"run folder {folder}", lost):
                 folder.mkdir(parents=True)
-                marker.write_text(
+                markers.mark(
+                    folder,
                     f"run {config.run_id} has not finished, or was stopped between recording it and "
-                    f"removing this file: `zoo show {config.run_id}` tells which\n"
+                    f"removing this file: `zoo show {config.run_id}` tells which",
                 )
                 (folder / layout.CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n")
-                save_state(folder, splits.transform_state)  # a loaded run preprocesses as its data was
+                save_transform_state(folder, splits.transform_state)  # a loaded run preprocesses alike
         except ZooError:
+            markers.release(folder)
             shutil.rmtree(folder, ignore_errors=True)
             raise
         started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -164,28 +167,33 @@ class Run:
                 duration_s=time.perf_counter() - started,
                 run_dir=str(folder),
                 warnings=tuple(self.observers.warnings),
+                folder_bytes=layout.folder_bytes(folder),
+                **kept,
                 **fields,
             )
 
-        num_params = 0
+        num_params, kept = 0, {}
         try:
             fitted = self._fit(config, splits)
-            num_params = count_parameters(
-                fitted.model
-            )  # after fitting: an estimator's state exists only then
             # The trained model is kept before anything else can fail: scores and plots come after.
+            source = DataSource(config.dataset, provenance.dataset_fingerprint)
             with writing(f"the weights of run {config.run_id}", lost):
-                save_weights(fitted.model.state_dict(), folder / layout.WEIGHTS)
+                saved = save_state(
+                    fitted.model.state_dict(), folder, splits.train, source, self.context.store_data
+                )
+            kept = {"fitted_points": saved.points, "data_reference": saved.referenced}
+            num_params = count_parameters(fitted.model, exclude=saved.data_keys)
             metrics = self._score(config, fitted, splits)
             with writing(f"the files of run {config.run_id}", lost):
                 self._write_artefacts(config, fitted, metrics, splits)
         except ZooError:
+            markers.release(folder)
             shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
             self.observers.finished(config, ended("refused"))
             raise
         except KeyboardInterrupt:
             with suppress(OSError):  # a full disk must not turn Ctrl-C into a traceback
-                marker.write_text(f"run {config.run_id} was interrupted; nothing about it is recorded\n")
+                markers.release(folder, f"run {config.run_id} was interrupted; nothing about it is recorded")
             self.observers.finished(config, ended("interrupted", num_params=num_params))
             raise
         except Exception as exc:
@@ -258,12 +266,13 @@ class Run:
         try:
             store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
         except ZooError as exc:  # a full disk, say: the database is unchanged, as if the run never was
+            markers.release(config.run_dir)
             shutil.rmtree(config.run_dir, ignore_errors=True)
             self.observers.finished(config, replace(result, status="refused"))
             raise ZooError(
                 f"{exc}; run {config.run_id} was not recorded, and its folder was removed"
             ) from None
-        (config.run_dir / layout.INCOMPLETE).unlink()  # recorded: whatever the observers do, it is complete
+        markers.unmark(config.run_dir)  # recorded: whatever the observers do, it is complete
         before = len(self.observers.warnings)
         self.observers.finished(config, result)
         late = self.observers.warnings[before:]
@@ -304,7 +313,16 @@ def row(
         dataset_fingerprint=provenance.dataset_fingerprint,
         git_commit=provenance.git_commit,
         core_git_commit=provenance.core_git_commit,
+        folder_bytes=result.folder_bytes,
+        training=kept_data(result),
     )
+
+
+def kept_data(result: RunResult) -> dict[str, Any]:
+    """What the row's ``training`` says about training data the fitted state keeps (none: {})."""
+    if not result.fitted_points:
+        return {}
+    return {"fitted_points": result.fitted_points, "data_reference": result.data_reference}
 
 
 def check_finite_model(fitted: Fitted, task: str) -> None:

@@ -85,7 +85,8 @@ class RunResult(_Record):
     """The outcome of one run, as stored in the results database.
 
     ``warnings`` lists what went wrong around the run without failing it: a metric that
-    raised (and is therefore missing), an observer plugin that raised.
+    raised (and is therefore missing), an observer plugin that raised. ``num_params`` counts
+    the numbers the model learned; training data an estimator keeps is not among them.
     """
 
     MAPPINGS = ("metrics",)
@@ -100,6 +101,11 @@ class RunResult(_Record):
     error: str = ""
     run_dir: str = ""
     warnings: tuple[str, ...] = ()
+    # An estimator whose state is its training data (KNN) keeps those points, not parameters:
+    # how many, and whether the run folder refers to the dataset instead of storing a copy.
+    fitted_points: int = 0
+    data_reference: bool = False
+    folder_bytes: int = 0  # the run folder's size once the run ended
 
     def to_json(self) -> dict[str, Any]:
         data = self.plain()

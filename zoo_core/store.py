@@ -541,6 +541,80 @@ class Store:
         hint = suggest(run_id, known) if len(run_id) <= 100 else ""  # difflib is slow on long text
         return f"no run {shorten(run_id)} in {self.path}{hint}; `zoo runs` lists the recorded ones"
 
+    # Managing runs (`zoo tag`, `zoo note`, `zoo rm`, `zoo gc`); each change is one transaction.
+
+    def _write(self, statements: list[tuple[str, Any]]) -> None:
+        """Run ``(sql, parameters)`` statements in one transaction; a list of parameters runs many."""
+        with self._transaction() as connection:
+            for sql, parameters in statements:
+                if isinstance(parameters, list):
+                    connection.executemany(sql, parameters)
+                else:
+                    connection.execute(sql, parameters)
+
+    def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        connection = self._open_for_reading()
+        if connection is None:
+            return []
+        try:
+            with closing(connection):
+                return connection.execute(sql, parameters).fetchall()
+        except sqlite3.Error as exc:
+            raise self._explain(exc, writing=False) from None
+
+    def tags(self) -> dict[str, list[str]]:
+        """Each tagged run's tags, sorted, by run id."""
+        tagged: dict[str, list[str]] = {}
+        for run_id, tag in self._read("SELECT run_id, tag FROM tags ORDER BY run_id, tag"):
+            tagged.setdefault(run_id, []).append(tag)
+        return tagged
+
+    def retag(self, run_ids: list[str], add: list[str], remove: list[str]) -> None:
+        """Add the tags ``add`` to each run and take ``remove`` off, together."""
+        self._write(
+            [
+                ("DELETE FROM tags WHERE run_id = ? AND tag = ?", [(r, t) for r in run_ids for t in remove]),
+                (
+                    "INSERT OR IGNORE INTO tags (run_id, tag) VALUES (?, ?)",
+                    [(r, t) for r in run_ids for t in add],
+                ),
+            ]
+        )
+
+    def set_note(self, run_id: str, note: str) -> None:
+        self._write([("UPDATE runs SET note = ? WHERE run_id = ?", (note, run_id))])
+
+    def remove(self, runs: list[tuple[str, str]], removed_at: str) -> None:
+        """Delete the rows of ``runs`` (run id, run folder) and list their folders in ``removals``.
+
+        One transaction: afterwards the runs are gone and every folder still to delete is listed,
+        or nothing changed. The caller deletes the folders, then calls :meth:`removed` for each.
+        """
+        ids = [(run_id,) for run_id, _ in runs]
+        self._write(
+            [
+                (
+                    "INSERT OR REPLACE INTO removals (run_dir, run_id, removed_at) VALUES (?, ?, ?)",
+                    [(folder, run_id, removed_at) for run_id, folder in runs if folder],
+                ),
+                ("DELETE FROM metrics WHERE run_id = ?", ids),
+                ("DELETE FROM tags WHERE run_id = ?", ids),
+                ("DELETE FROM runs WHERE run_id = ?", ids),
+            ]
+        )
+
+    def removals(self) -> list[tuple[str, str]]:
+        """The folders (run folder, run id) of removed runs whose deletion has not finished."""
+        return [(d, r) for d, r in self._read("SELECT run_dir, run_id FROM removals ORDER BY run_dir")]
+
+    def removed(self, run_dirs: list[str]) -> None:
+        """The folders ``run_dirs`` of removed runs are deleted: forget them."""
+        self._write([("DELETE FROM removals WHERE run_dir = ?", [(d,) for d in run_dirs])])
+
+    def run_ids(self) -> set[str]:
+        """The id of every recorded run, read as stored (whatever else its row holds)."""
+        return {run_id for (run_id,) in self._read("SELECT run_id FROM runs")}
+
 
 def ambiguous(run_id: str, recorded: Sequence[str], unfinished: Sequence[str] = ()) -> str:
     """The message for a prefix that starts several runs (recorded, or folders of unfinished ones)."""

@@ -160,9 +160,8 @@ def batched(function: Callable[[Any], Any], x: torch.Tensor) -> Any:
 
 def load_run(run_id: str, *, device: str = "auto", home: Path | str | None = None) -> TrainedModel:
     """The trained model of the recorded run ``run_id`` (or a unique start of it), on ``device``."""
-    from .checkpoints import load_weights
     from .devices import resolve_device
-    from .records import find_run
+    from .records import find_run, load_run_state
     from .registry import get_registry
     from .transforms import bind, load_state
 
@@ -177,7 +176,7 @@ def load_run(run_id: str, *, device: str = "auto", home: Path | str | None = Non
         raise UnknownName(f"run {run} cannot be loaded: {exc}; install the plugin it used") from None
     spec, dataset = model_entry.spec, dataset_entry.spec
     folder = Path(row["run_dir"])
-    state = load_weights(folder / layout.WEIGHTS)
+    state = load_run_state(row, layout.zoo_home(home))  # training data it refers to, read back in
     transform = bind(dataset, load_state(folder))
     chosen = resolve_device(device)
     model = spec.build(dataset, **row["hparams"])

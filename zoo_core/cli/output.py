@@ -32,3 +32,11 @@ def registry() -> Any:
 
 def number(value: float | None) -> str:
     return "-" if value is None else repr(value)
+
+
+def size(count: int) -> str:
+    """A number of bytes as people read it: 812 B, 20.3 kB, 235.1 MB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} B"

@@ -8,7 +8,8 @@ from typing import Any
 
 from ..errors import ZooError
 from . import arguments
-from .output import print_table, registry, say
+from .managing import add_filters, filters_of
+from .output import print_table, registry, say, size
 
 
 def register(commands: Any) -> None:
@@ -27,11 +28,12 @@ def register(commands: Any) -> None:
         metavar="FILE.png",
         help="one bar chart of every dataset's primary metric, a panel each (.png, .svg, .pdf, ...)",
     )
+    p.add_argument("--tag", dest="tags", action="append", metavar="TAG", help="only runs with TAG")
+    p.add_argument("--exclude-tag", dest="exclude_tags", action="append", metavar="TAG", help="leave out TAG")
     p.set_defaults(handler=cmd_leaderboard)
 
     p = commands.add_parser("runs", help="list recorded runs, oldest first")
-    p.add_argument("--model", type=arguments.name)
-    p.add_argument("--dataset", type=arguments.name)
+    add_filters(p)
     p.add_argument(
         "--limit",
         type=int,
@@ -50,13 +52,13 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     # By name: `from .. import leaderboard` gives zoo_core.leaderboard, the API function.
     from ..layout import database_path, zoo_home
     from ..leaderboard import boards, check_destinations, plot, render_all, write
-    from ..store import Store
+    from ..queries import recorded_runs
 
     home = zoo_home(args.home)
     database = database_path(home)
     plot_format = check_destinations(args.output, args.plot, home)
     tables = boards(
-        Store(database).rows(),
+        recorded_runs(home, tags=args.tags, exclude_tags=args.exclude_tags),
         registry(),
         str(database),
         task=args.task,
@@ -83,41 +85,72 @@ TABLE_LIMIT = 20
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    from ..layout import database_path, zoo_home
-    from ..leaderboard import select
-    from ..store import Store
+    from ..layout import zoo_home
+    from ..queries import no_match_hint, recorded_runs
 
     if args.limit is not None and args.limit < 1:
         raise ZooError(f"--limit must be positive, got {args.limit}")
-    database = database_path(zoo_home(args.home))
-    runs = select(Store(database).rows(), str(database), model=args.model, dataset=args.dataset)
+    home = zoo_home(args.home)
+    filters = filters_of(args)
+    runs = recorded_runs(home, **filters)
     limit = args.limit or (None if args.json else TABLE_LIMIT)
     shown = runs[-limit:] if limit else runs
-    if args.json:
-        print(json.dumps(shown, indent=2))
+    if not runs and filters:
+        # A filter naming what no run has is a typo more often than not: say so, and suggest.
+        hint = no_match_hint(recorded_runs(home), args.model, args.dataset, args.tags)
+        if hint:
+            raise ZooError(f"no recorded runs match{hint}")
+        say("no recorded runs match")
         return 0
+    if args.json:
+        print(json.dumps(shown, indent=2))  # a program asked for these: no note on what it left out
+        return 0
+    if not runs:
+        say("no recorded runs yet; try `zoo run lenet5`")
+        return 0
+    labels = _settings_labels(shown)
     print_table(
         [
             [
                 r["run_id"],
                 r["status"],
                 r["started_at"],
+                labels[r["run_id"]],
+                ", ".join(r["tags"]),
                 ", ".join(f"{k} {v:.4g}" for k, v in sorted(r["metrics"].items())) or r["error"],
             ]
             for r in shown
         ],
-        ["run id", "status", "started", "metrics / error"],
+        ["run id", "status", "started", "settings", "tags", "metrics / error"],
     )
     if len(shown) < len(runs):
         say(f"showing the last {len(shown)} of {len(runs)} runs (--limit N for more)")
     return 0
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    from ..layout import INCOMPLETE, zoo_home
-    from ..records import artefacts, find_run
+def _settings_labels(runs: list[dict[str, Any]]) -> dict[str, str]:
+    """Each run's settings that differ from its model's defaults ("-" for none), as on the leaderboard."""
+    from ..hparams import defaults_for
+    from ..leaderboard import settings_label
+    from ..queries import settings_of
 
-    row = find_run(zoo_home(args.home), args.run_id)
+    models = registry().models
+    labels = {}
+    for r in runs:
+        entry = models.get(r["model"])
+        defaults = defaults_for(entry.spec, r["dataset"]).flat if entry else {}
+        labels[r["run_id"]] = settings_label(settings_of(r), defaults) or "-"
+    return labels
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from ..layout import INCOMPLETE, database_path, zoo_home
+    from ..records import artefacts, find_run, parameters_text
+    from ..store import Store
+
+    home = zoo_home(args.home)
+    row = find_run(home, args.run_id)
+    row["tags"] = Store(database_path(home)).tags().get(row["run_id"], [])
     folder, files = artefacts(row)
     if args.json:
         print(json.dumps({**row, "artefacts": files}, indent=2))
@@ -143,7 +176,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("device", row["device"] + (f", {row['threads']} threads" if row["threads"] else "")),
         ("settings", settings),
         ("started", f"{row['started_at']}, took {row['duration_s']:.1f} s"),
-        ("parameters", f"{row['num_params']:,}"),
+        ("parameters", parameters_text(row)),
+        ("folder", f"{size(row['folder_bytes'])}" if row["folder_bytes"] else "-"),
+        ("tags", ", ".join(row["tags"]) or "-"),
+        ("note", row["note"] or "-"),
         ("versions", versions),
         ("git commit", row["git_commit"] or "-"),
         ("core commit", row["core_git_commit"] or "-"),

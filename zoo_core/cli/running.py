@@ -35,6 +35,12 @@ def register(commands: Any) -> None:
         "--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter (repeatable)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--store-data",
+        action="store_true",
+        help="keep a copy of the training data in the run folder of a model whose state is that data "
+        "(KNN); by default the folder refers to the dataset",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object per run")
     p.set_defaults(handler=cmd_run)
 
@@ -84,6 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         notify=say,
         registry=found,
+        store_data=args.store_data,
     )
 
     def report(result: Any, seed: int) -> None:

@@ -7,9 +7,14 @@ from pathlib import Path
 import pytest
 import torch
 import zoo_knn
+import zoo_knn.data
 from sklearn.neighbors import KNeighborsClassifier
 from zoo_knn.data import load_breast_cancer
 
+from zoo_core import ZooError
+from zoo_core.data import Split, Splits
+from zoo_core.records import load_run_state
+from zoo_core.store import Store
 from zoo_core.testing import invoke, invoke_json
 
 
@@ -42,8 +47,24 @@ def test_zoo_run_knn_scores_like_sklearn_for_every_seed(tmp_path: Path, splits) 
     # KNN has no randomness: every seed gives the same scores, and they are scikit-learn's.
     assert runs[0]["metrics"] == runs[1]["metrics"]
     assert runs[0]["metrics"]["accuracy"] == sklearn_accuracy(splits)
-    weights = torch.load(Path(runs[0]["run_dir"]) / "weights.pt")
-    assert torch.equal(weights["x"], splits.train.x) and torch.equal(weights["y"], splits.train.y)
+    # The state is the training set: the run folder refers to the dataset instead of copying it.
+    assert runs[0]["num_params"] == 0 and runs[0]["fitted_points"] == len(splits.train)
+    assert torch.load(Path(runs[0]["run_dir"]) / "weights.pt", weights_only=True) == {}
+    [row] = [r for r in Store(tmp_path / "results.sqlite").rows() if r["run_id"] == runs[0]["run_id"]]
+    state = load_run_state(row, tmp_path)
+    assert torch.equal(state["x"], splits.train.x) and torch.equal(state["y"], splits.train.y)
+
+
+def test_a_run_whose_data_changed_is_refused_when_loaded(tmp_path: Path, splits, monkeypatch) -> None:
+    [run] = invoke_json("run", "knn", "--quiet", home=tmp_path, plugins="knn")
+    [row] = Store(tmp_path / "results.sqlite").rows()
+    changed = Splits(Split(splits.train.x * 1.01, splits.train.y), splits.test)
+    monkeypatch.setattr(zoo_knn.data, "load_breast_cancer", lambda data_dir: changed)
+    with pytest.raises(ZooError, match="the data changed since the run"):
+        load_run_state(row, tmp_path)
+    result = invoke("reproduce", run["run_id"], home=tmp_path, plugins="knn", check=False)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert f"run {run['run_id']} refers to its training data in breast-cancer (sha256:" in result.stderr
 
 
 @pytest.mark.parametrize(
