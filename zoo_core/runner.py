@@ -221,8 +221,8 @@ class Run:
             return ended("failed", exc, num_params=num_params, error=describe(exc))
         return ended("ok", metrics=metrics, num_params=num_params)
 
-    def lost(self, reason: str) -> Trained:
-        """The failed record of a run whose worker died training it: what the recording side knows."""
+    def failed(self, reason: str) -> Trained:
+        """The failed record of a run that ended without one (its worker died): what is known here."""
         config = self.configure()
         result = RunResult(
             run_id=config.run_id,

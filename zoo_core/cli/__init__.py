@@ -14,10 +14,10 @@ from typing import NoReturn, Sequence
 
 from ..errors import Diverged, ZooError
 from ..version import __version__
-from . import catalog, results, running, scaffolding
+from . import catalog, results, running, scaffolding, sweeping
 
 # In the order `zoo --help` lists their commands.
-GROUPS = (catalog, running, results, scaffolding)
+GROUPS = (catalog, running, sweeping, results, scaffolding)
 
 
 class Parser(argparse.ArgumentParser):

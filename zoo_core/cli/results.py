@@ -19,6 +19,9 @@ def register(commands: Any) -> None:
     p.add_argument("--task", choices=TASKS)
     p.add_argument("--dataset")
     p.add_argument("--model")
+    p.add_argument(
+        "--sweep", metavar="ID", help="only the runs of this sweep (an id, or a unique start of one)"
+    )
     p.add_argument("--format", default="table", choices=FORMATS)
     p.add_argument("--output", type=Path, help="write to FILE instead of stdout")
     p.add_argument("--plot", type=Path, metavar="FILE.png", help="bar chart of each dataset's primary metric")
@@ -43,8 +46,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from ..store import Store
 
     database = database_path(zoo_home(args.home))
+    store = Store(database)
     tables = leaderboard.boards(
-        Store(database).rows(),
+        store.sweep_rows(args.sweep) if args.sweep else store.rows(),
         registry(),
         str(database),
         task=args.task,
