@@ -25,6 +25,8 @@ EXPECTED = {
     5: "GRU forward + backward, batch 64, sequence 50, hidden 64",
     6: "`zoo list` cold start with every plugin installed",
     7: "peak memory of `zoo run knn` on the size of row 3",
+    14: "leaderboard grid: `zoo run` processes in turn vs `zoo sweep --workers 2`",
+    15: "leaderboard grid with one busy core: `zoo sweep --workers 2` busy vs quiet",
 }
 COLUMNS = ("#", "figure", "ours", "reference", "ratio", "goal", "result", "note")
 

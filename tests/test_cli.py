@@ -20,7 +20,14 @@ def test_help_and_list_do_not_import_torch_pandas_or_dask(home, env):
         "assert not {'dask', 'distributed'} & set(sys.modules), 'dask was imported'\n"
         "print('checked')\n"
     )
-    for args in (["list"], ["list", "--json"], ["plugins"], ["--help"], ["run", "--help"], ["sweep", "--help"]):
+    for args in (
+        ["list"],
+        ["list", "--json"],
+        ["plugins"],
+        ["--help"],
+        ["run", "--help"],
+        ["sweep", "--help"],
+    ):
         result = subprocess.run(
             [sys.executable, "-c", probe, *args],
             capture_output=True,

@@ -86,7 +86,10 @@ def test_all_leaves_out_what_does_not_take_the_grid_and_says_why(registry):
         (SweepRequest(models=("toy-mlp",), grid={"hidden": ("1", "x")}), "hidden expects int, got 'x'"),
         (SweepRequest(models=("toy-mlp",), grid={"hiden": ("1",)}), "did you mean 'hidden'"),
         (SweepRequest(models=("toy-mlp",), grid={"hidden": ("0",)}), "hidden must be between 1 and 1024"),
-        (SweepRequest(models=("toy-mlp", "toy-net"), fixed={"hidden": "4"}), "unknown hyperparameter 'hidden'"),
+        (
+            SweepRequest(models=("toy-mlp", "toy-net"), fixed={"hidden": "4"}),
+            "unknown hyperparameter 'hidden'",
+        ),
         (SweepRequest(models=("toy-mlp",), datasets=("toy-wave",)), "the sweep plans no run"),
         (SweepRequest(models=("toy-mlp",), grid={"lr": ("0.1",)}, fixed={"lr": "0.2"}), "both in --grid"),
         (SweepRequest(models=("nope",)), "unknown model 'nope'"),
@@ -125,8 +128,8 @@ def sweep(zoo, *args, home=None, check=True, env=None):
 def test_a_sweep_records_each_run_once_and_resumes(home, zoo):
     first = sweep(zoo, "toy-mlp", "--grid", "hidden=4,8", "--seeds", "0-1")
     runs = first.json_lines()
-    assert [(r["settings"], r["seed"], r["status"]) for r in runs] == [
-        ({"hidden": "4"}, 0, "ok"), ({"hidden": "4"}, 1, "ok"), ({"hidden": "8"}, 0, "ok"), ({"hidden": "8"}, 1, "ok"),
+    assert [(r["settings"]["hidden"], r["seed"], r["status"]) for r in runs] == [
+        ("4", 0, "ok"), ("4", 1, "ok"), ("8", 0, "ok"), ("8", 1, "ok"),
     ]  # fmt: skip
     sweep_id = runs[0]["sweep_id"]
     rows = Store(home / "results.sqlite").rows()
@@ -138,7 +141,10 @@ def test_a_sweep_records_each_run_once_and_resumes(home, zoo):
     again = sweep(zoo, "toy-mlp", "--grid", "hidden=4,8", "--seeds", "0-1")
     assert again.json_lines() == [] and "all 4 runs are recorded already" in again.stderr
     wider = sweep(zoo, "toy-mlp", "--grid", "hidden=4,8,16", "--seeds", "0-1")
-    assert [(r["settings"], r["seed"]) for r in wider.json_lines()] == [({"hidden": "16"}, 0), ({"hidden": "16"}, 1)]
+    assert [(r["settings"], r["seed"]) for r in wider.json_lines()] == [
+        ({"hidden": "16"}, 0),
+        ({"hidden": "16"}, 1),
+    ]
     assert "2 of 6 runs to go, 4 recorded already" in wider.stderr
     forced = sweep(zoo, "toy-mlp", "--grid", "hidden=4,8", "--seeds", "0-1", "--rerun")
     assert len(forced.json_lines()) == 4 and len(Store(home / "results.sqlite").rows()) == 10
@@ -155,7 +161,9 @@ def test_a_swept_run_equals_zoo_run_and_reproduces(home, zoo):
     assert rows[swept["run_id"]]["threads"] == 1
     assert "reproduced exactly" in zoo("reproduce", swept["run_id"]).stdout
     # `zoo run` recorded the same identity: a sweep asking for it finds it done.
-    assert "all 1 runs are recorded already" in sweep(zoo, "toy-mlp", "--set", "hidden=6", "--seeds", "3").stderr
+    assert (
+        "all 1 runs are recorded already" in sweep(zoo, "toy-mlp", "--set", "hidden=6", "--seeds", "3").stderr
+    )
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,14 @@ from .runner import Trained
 
 # How many times a LocalCluster retries a run whose worker died, before giving up on it.
 RETRIES_AFTER_A_DEATH = 1
+# Dask settings while a LocalCluster runs. One task per worker at a time, the rest queued at the
+# scheduler: Dask counts a worker's death against every task the worker holds, so a run queued
+# behind one that kills its worker would be given up too. And a worker being restarted after a
+# death (it imports torch again: half a minute on a busy machine) is waited for, not given up.
+LOCAL_CLUSTER_SETTINGS = {
+    "distributed.scheduler.worker-saturation": 1.0,
+    "distributed.deploy.lost-worker-timeout": "10 minutes",
+}
 # A LocalCluster's workers start with these at their budget, so a library loaded late (a plugin's
 # scikit-learn) does not start one thread per core of the machine.
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
@@ -172,6 +180,7 @@ class Dask:
     scheduler: str | None = None
     _client: Any = field(default=None, repr=False)
     _cluster: Any = field(default=None, repr=False)
+    _settings: Any = field(default=None, repr=False)
 
     @property
     def threads(self) -> int | None:
@@ -190,6 +199,7 @@ class Dask:
     def __enter__(self) -> Dask:
         import logging
 
+        import dask
         from distributed import Client, LocalCluster
 
         try:
@@ -198,6 +208,7 @@ class Dask:
                 self._client.wait_for_workers(1, timeout=120)
             else:
                 threads = self.threads
+                self._settings = dask.config.set(LOCAL_CLUSTER_SETTINGS)  # until the cluster stops
                 self._cluster = LocalCluster(
                     n_workers=self.workers,
                     threads_per_worker=1,
@@ -221,7 +232,9 @@ class Dask:
             self._client.close()
         if self._cluster is not None:
             self._cluster.close()
-        self._client = self._cluster = None
+        if self._settings is not None:
+            self._settings.__exit__(None, None, None)
+        self._client = self._cluster = self._settings = None
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, Outcome | BaseException]]:
         from distributed import as_completed
@@ -230,17 +243,19 @@ class Dask:
             self._client.submit(train_task, task, key=f"zoo-run-{task.run_id}", pure=False): task
             for task in tasks
         }
+        # Each result is fetched as soon as its run ends, and the future released: a result left on
+        # its worker would be lost with it (and run again) if the worker's next run killed it.
+        ended = as_completed(futures, with_results=True, raise_errors=False)
         try:
-            for future in as_completed(futures):
+            for future, value in ended:
                 task = futures.pop(future)
-                try:
-                    yield task, future.result()
-                except KeyboardInterrupt:
-                    raise
-                except Exception as exc:  # KilledWorker, or a crash outside the run's training
-                    yield task, exc
-                finally:
-                    future.release()
+                if future.status != "finished":  # KilledWorker, or a crash outside the run's training
+                    try:
+                        value = future.exception()
+                    except Exception as exc:  # cancelled
+                        value = exc
+                future.release()
+                yield task, value
         finally:
             if futures:  # interrupted: what has not finished is not wanted any more
                 self._client.cancel(list(futures), force=True)

@@ -54,8 +54,13 @@ def cluster(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[str, Path]]:
     worker_home.mkdir()
     address_file = tmp_path / "scheduler.json"
     base = {**os.environ, **env, "ZOO_HOME": str(worker_home)}
-    # Retry a run whose worker died once, then give up on it, as the zoo's own LocalCluster does.
-    scheduler_env = {**base, "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1"}
+    # As docs/sweeps.md advises, and as the zoo's own LocalCluster does: a run whose worker died is
+    # retried once, and each worker holds only the run it is training.
+    scheduler_env = {
+        **base,
+        "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "1",
+        "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0",
+    }
     logs = tmp_path / "logs"
     logs.mkdir()
     processes = [
