@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -75,6 +75,13 @@ def onnx(session: nox.Session) -> None:
     session.run("pytest", "plugins/lenet5/tests", "plugins/gru/tests", "-k", "export", *session.posargs)
 
 
+@nox.session(default=False, tags=["integration"])
+def sweeps(session: nox.Session) -> None:
+    """Run `zoo sweep` on real Dask workers: a scheduler started by hand, a LocalCluster, killed workers."""
+    install_zoo(session)
+    session.run("pytest", "tests/cluster", "-m", "integration", *session.posargs)
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Time each figure of the benchmark issue side by side and write benchmarks/RESULTS.md."""
@@ -94,16 +101,16 @@ def bench(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def leaderboard(session: nox.Session) -> None:
-    """Run every model on every dataset it fits (seeds 0,1,2) and write the table into README.md."""
+    """Sweep every model over every dataset it fits (seeds 0,1,2) and write the table into README.md."""
     install_zoo(session, *PLUGINS)
     home = Path(session.create_tmp()).resolve() / "zoo-home"
     shutil.rmtree(home, ignore_errors=True)  # the table must hold this run's results only
     # Offline: the results must not depend on what a download happens to fetch.
     env = {"ZOO_HOME": str(home), "ZOO_STRICT_PLUGINS": "1", "ZOO_OFFLINE": "1"}
-    listing = session.run("zoo", "list", "--json", env=env, silent=True)
-    datasets = [d["name"] for d in json.loads(listing)["datasets"]]
-    for dataset in datasets:
-        session.run("zoo", "run", "--all", "--dataset", dataset, "--seeds", "0,1,2", "--quiet", env=env)
+    # One thread per run, whatever the machine, so the table's numbers do not depend on its cores.
+    workers = str(os.cpu_count() or 1)
+    sweep = ["--all", "--all-datasets", "--seeds", "0,1,2", "--workers", workers, "--threads", "1"]
+    session.run("zoo", "sweep", *sweep, "--quiet", env=env)
     tables = []
     for task in ("classification", "forecasting", "clustering"):  # one table each: their metrics differ
         board = home / f"leaderboard-{task}.md"

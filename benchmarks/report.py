@@ -33,6 +33,8 @@ EXPECTED = {
     11: "K-Means at k in 8, 16, 64 x dims in 2, 16, 64, on 1 thread and all cores",
     12: "KNN at dims in 8, 32, 128 x k in 1, 5, 15, euclidean and manhattan, on 1 thread and all cores",
     13: "per-run overhead: wall vs reported time of `zoo run lenet5 --dataset fashion-mnist --epochs 1`",
+    14: "leaderboard grid: `zoo run` processes in turn vs `zoo sweep --workers 2`",
+    15: "leaderboard grid with one busy core: `zoo sweep --workers 2` busy vs quiet",
     16: "bytes written per run, each model on its largest dataset",
 }
 COLUMNS = ("#", "figure", "ours", "reference", "ratio", "goal", "result", "note")

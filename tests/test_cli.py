@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 
-def test_help_and_list_do_not_import_torch(home, env):
+def test_help_and_list_do_not_import_torch_pandas_or_dask(home, env):
     # A real process: what matters is what this command imports when it starts from nothing.
     probe = (
         "import sys\nfrom zoo_core.cli import main\n"
@@ -17,9 +17,17 @@ def test_help_and_list_do_not_import_torch(home, env):
         "assert code == 0, f'exit {code}'\n"
         "assert 'torch' not in sys.modules, 'torch was imported'\n"
         "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+        "assert not {'dask', 'distributed'} & set(sys.modules), 'dask was imported'\n"
         "print('checked')\n"
     )
-    for args in (["list"], ["list", "--json"], ["plugins"], ["--help"], ["run", "--help"]):
+    for args in (
+        ["list"],
+        ["list", "--json"],
+        ["plugins"],
+        ["--help"],
+        ["run", "--help"],
+        ["sweep", "--help"],
+    ):
         result = subprocess.run(
             [sys.executable, "-c", probe, *args],
             capture_output=True,

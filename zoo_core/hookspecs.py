@@ -76,10 +76,13 @@ def zoo_run_started(config: RunConfig) -> None:
 
     Use in plugins:
         Fires once per run, after all input has been validated and the data loaded,
-        just before the model is built. Use it to open a log or an experiment tracker.
-        :func:`zoo_run_finished` always follows for the same run, whatever happens in
-        between. An exception here does not fail the run: it is reported once per run,
-        naming your plugin and this hook, and recorded with the run as a warning.
+        just before the model is built, in the process that trains the run: `zoo run`
+        itself, or the Dask worker of a `zoo sweep` (another process, perhaps another
+        machine). Use it to open a log or an experiment tracker. :func:`zoo_run_finished`
+        follows for the same run whatever happens in between (in a sweep, in its client),
+        unless the sweep's client itself is interrupted. An exception here does not fail
+        the run: it is reported once per run, naming your plugin and this hook, and
+        recorded with the run as a warning.
     """
 
 
@@ -95,9 +98,10 @@ def zoo_epoch_finished(config: RunConfig, epoch: int, loss: float, validation: M
     :return: Nothing; return values are ignored.
 
     Use in plugins:
-        Fires inside the training loop, so keep it cheap: append to a file or a list,
-        do not evaluate the model here. Estimators (KNN, K-Means) have no epochs and
-        never fire it. An exception here is reported once per run and the run goes on.
+        Fires inside the training loop, in the process that trains the run (a sweep's
+        worker), so keep it cheap: append to a file or a list, do not evaluate the model
+        here. Estimators (KNN, K-Means) have no epochs and never fire it. An exception
+        here is reported once per run and the run goes on.
     """
 
 
@@ -114,7 +118,11 @@ def zoo_run_finished(config: RunConfig, result: RunResult) -> None:
 
     Use in plugins:
         Fires once per run that fired :func:`zoo_run_started`, after the run folder and
-        the results row are written. This is the place for loggers and notifications. An
-        exception here is reported once per run, naming your plugin and this hook; it
+        the results row are written, in the process that records the run: `zoo run`
+        itself, or the client of a `zoo sweep`, never its workers, which do not write the
+        store. A sweep's run whose worker died is recorded as failed by the client and
+        fires it there too; runs still training when a sweep's client is interrupted are
+        not recorded and do not fire it. This is the place for loggers and notifications.
+        An exception here is reported once per run, naming your plugin and this hook; it
         never undoes or changes the recorded run.
     """

@@ -152,10 +152,14 @@ def with_tags(rows: list[dict[str, Any]], store: Store) -> list[dict[str, Any]]:
     return [{**row, "tags": tagged.get(row["run_id"], [])} for row in rows]
 
 
-def recorded_runs(home: Path, **filters: Any) -> list[dict[str, Any]]:
-    """The runs recorded in ``home``, oldest first, with their tags, that match ``filters`` (select)."""
+def recorded_runs(home: Path, sweep: str | None = None, **filters: Any) -> list[dict[str, Any]]:
+    """The runs recorded in ``home``, oldest first, with their tags, that match ``filters`` (select).
+
+    ``sweep`` (an id, or a unique start of one) keeps one row per run that sweep planned.
+    """
     store = Store(layout.database_path(home))
-    return select(with_tags(store.rows(), store), **filters)
+    rows = store.sweep_rows(sweep) if sweep else store.rows()
+    return select(with_tags(rows, store), **filters)
 
 
 def no_match_hint(

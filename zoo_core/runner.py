@@ -1,10 +1,12 @@
 """The run owner: one object carries a planned run from its plan to its record.
 
 :class:`Run` prepares (device, threads, data, config), trains (through ``fitting``, which fires
-nothing), scores, writes the run folder and records the row. It is the only place that fires
-the lifecycle hooks, through the :class:`~zoo_core.observers.Observers` it is handed:
-``zoo_run_started`` once the run is about to train, and ``zoo_run_finished`` after it ended,
-whatever the ending. An observer or a metric that raises costs a warning, never the result.
+nothing), scores and writes the run's files: that ends in a :class:`Trained` record. Then
+:func:`record` writes the row. `zoo run` does both in one process (:meth:`Run.execute`); a sweep
+trains on a worker and records in the client, the one process that writes the store, so the
+worker ships the run folder's files back in the record. ``zoo_run_started`` and
+``zoo_epoch_finished`` fire where the run trains, ``zoo_run_finished`` where it is recorded,
+after its row. An observer or a metric that raises costs a warning, never the result.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import shutil
 import time
 import traceback
 from contextlib import suppress
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable, Mapping
 
 from . import layout, markers
@@ -86,17 +88,48 @@ class Context:
         return Store(layout.database_path(self.results))
 
 
-class Run:
-    """One run of ``plan`` with ``seed``, from preparation to record."""
+@dataclass(frozen=True)
+class Trained:
+    """A run that has ended where it was trained, ready for :func:`record` (in this process or another).
 
-    def __init__(self, plan: Plan, seed: int, context: Context) -> None:
+    ``row`` is None for a run refused for its input: there is nothing to record. ``files`` holds
+    the run folder's files (relative path -> bytes) when they were written elsewhere than
+    ``config.run_dir`` (a worker's scratch folder); None when the folder is already in place.
+    ``exception`` ended a failed or refused run, for a local caller to raise; it never travels.
+    """
+
+    config: RunConfig
+    result: RunResult
+    row: RunRow | None
+    files: Mapping[str, bytes] | None = None
+    exception: BaseException | None = field(default=None, compare=False, repr=False)
+
+    def shipped(self, folder: Path) -> Trained:
+        """This record with the files of ``folder`` (where it was trained) read in, ready to travel."""
+        files = {}
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file() and path.name != layout.INCOMPLETE:
+                    files[path.relative_to(folder).as_posix()] = path.read_bytes()
+        return replace(self, files=files, exception=None)
+
+
+class Run:
+    """One run of ``plan`` with ``seed``, from preparation to record.
+
+    ``run_id`` is given when the run's id is chosen elsewhere: a sweep's client names each run
+    before a worker trains it, so a retried or lost run keeps its name.
+    """
+
+    def __init__(self, plan: Plan, seed: int, context: Context, run_id: str | None = None) -> None:
         self.plan = plan
         self.seed = seed
         self.context = context
+        self.run_id = run_id
         self.observers = Observers(context.plugins, context.notify)
 
     def execute(self) -> RunResult:
-        """Prepare, train, score and record the run; return its result.
+        """Prepare, train, score and record the run in this process; return its result.
 
         Bad input found on the way raises :class:`ZooError` and records nothing. A run that
         crashes or diverges is recorded as failed, then its exception propagates.
@@ -105,36 +138,52 @@ class Run:
         self.context.check_writable()  # a store that cannot take the row fails the run before it trains
         config, splits, provenance = self.prepare()
         with using_threads(config.threads):
-            return self.train(config, splits, provenance, store)
+            trained = self.train(config, splits, provenance, config.run_dir)
+        result = record(trained, store, self.observers)
+        if trained.exception is not None:
+            raise trained.exception
+        return result
 
     def prepare(self) -> tuple[RunConfig, Any, Provenance]:
         """Load the data (or the planned fallback's) and fix the config; nothing is written yet."""
         context = self.context
         self.plan, splits = load_data(self.plan, layout.data_dir(context.home), context.notify)
+        config = self.configure()
+        return config, splits, collect(splits, self._plugin().distribution, config.threads)
+
+    def configure(self) -> RunConfig:
+        """The config of the run as planned (after any fallback); nothing is loaded or written."""
         model, dataset = self.plan.model, self.plan.dataset
-        assert context.plugins is not None
-        info = context.plugins.infos[model.plugin]
-        threads = choose_threads(context.threads)
-        run_id = new_run_id(model.spec.name, dataset.spec.name, self.seed)
-        config = RunConfig(
-            run_id=run_id,
+        info = self._plugin()
+        self.run_id = self.run_id or new_run_id(model.spec.name, dataset.spec.name, self.seed)
+        return RunConfig(
+            run_id=self.run_id,
             model=model.spec.name,
             dataset=dataset.spec.name,
             task=model.spec.task,
             seed=self.seed,
-            device=context.device,
-            threads=threads,
+            device=self.context.device,
+            threads=choose_threads(self.context.threads),
             hparams=self.plan.settings.model,
             trainer=self.plan.settings.trainer,
-            run_dir=layout.runs_dir(context.results) / run_id,
+            run_dir=layout.runs_dir(self.context.results) / self.run_id,
             plugin=info.name,
             plugin_version=info.version,
         )
-        return config, splits, collect(splits, info.distribution, threads)
 
-    def train(self, config: RunConfig, splits: Any, provenance: Provenance, store: Store) -> RunResult:
-        """Train and score inside the run folder, record the row, and tell the observers."""
-        folder = config.run_dir
+    def _plugin(self) -> Any:
+        assert self.context.plugins is not None
+        return self.context.plugins.infos[self.plan.model.plugin]
+
+    def train(self, config: RunConfig, splits: Any, provenance: Provenance, folder: Path) -> Trained:
+        """Train and score, writing the run's files into ``folder``; the run ends here, unrecorded.
+
+        ``folder`` is the run folder itself for `zoo run`, a scratch folder on a sweep's worker.
+        A crash, a divergence or bad input found while training ends the run (failed, refused)
+        instead of raising; only an interrupt propagates, and a folder that cannot be written.
+        """
+        import torch
+
         # Removed only once the run's row is recorded: a run that is interrupted or killed keeps it.
         # A kill between the two leaves it on a recorded run, so it says what `zoo show` can tell.
         # A full disk or read-only folder is the machine's doing, not the model's: such a run is not
@@ -158,19 +207,23 @@ class Run:
         started = time.perf_counter()
         self.observers.started(config)
 
-        def ended(status: str, **fields: Any) -> RunResult:
-            return RunResult(
+        def ended(status: str, exception: BaseException | None = None, **fields: Any) -> Trained:
+            result = RunResult(
                 run_id=config.run_id,
                 model=config.model,
                 dataset=config.dataset,
                 status=status,
                 duration_s=time.perf_counter() - started,
-                run_dir=str(folder),
+                run_dir=str(config.run_dir),
                 warnings=tuple(self.observers.warnings),
                 folder_bytes=layout.folder_bytes(folder),
                 **kept,
                 **fields,
             )
+            if status == "refused":  # bad input: there is nothing to record
+                return Trained(config, result, None, exception=exception)
+            recorded = row(config, result, provenance, started_at, torch.__version__)
+            return Trained(config, result, recorded, exception=exception)
 
         num_params, kept = 0, {}
         try:
@@ -185,26 +238,40 @@ class Run:
             num_params = count_parameters(fitted.model, exclude=saved.data_keys)
             metrics = self._score(config, fitted, splits)
             with writing(f"the files of run {config.run_id}", lost):
-                self._write_artefacts(config, fitted, metrics, splits)
-        except ZooError:
+                self._write_artefacts(config, fitted, metrics, splits, folder)
+        except ZooError as exc:
             markers.release(folder)
             shutil.rmtree(folder, ignore_errors=True)  # refused for bad input: nothing ran worth keeping
-            self.observers.finished(config, ended("refused"))
-            raise
+            return ended("refused", exc, error=str(exc))
         except KeyboardInterrupt:
             with suppress(OSError):  # a full disk must not turn Ctrl-C into a traceback
                 markers.release(folder, f"run {config.run_id} was interrupted; nothing about it is recorded")
-            self.observers.finished(config, ended("interrupted", num_params=num_params))
+            self.observers.finished(config, ended("interrupted", num_params=num_params).result)
             raise
         except Exception as exc:
             with suppress(OSError):  # the row keeps the error's first line whatever the disk does
                 (folder / layout.ERROR).write_text(traceback.format_exc())
-            failed = ended("failed", num_params=num_params, error=describe(exc))
-            self._record(store, config, provenance, failed, started_at)
-            raise
-        return self._record(
-            store, config, provenance, ended("ok", metrics=metrics, num_params=num_params), started_at
+            return ended("failed", exc, num_params=num_params, error=describe(exc))
+        return ended("ok", metrics=metrics, num_params=num_params)
+
+    def failed(self, reason: str) -> Trained:
+        """The failed record of a run that ended without one (its worker died): what is known here."""
+        config = self.configure()
+        result = RunResult(
+            run_id=config.run_id,
+            model=config.model,
+            dataset=config.dataset,
+            status="failed",
+            error=reason,
+            run_dir=str(config.run_dir),
         )
+        started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        unknown = Provenance("", "", config.threads, "", "", "")  # it died with its worker
+        files = {
+            layout.CONFIG: (json.dumps(config.to_json(), indent=2) + "\n").encode(),
+            layout.ERROR: f"{reason}\n".encode(),
+        }
+        return Trained(config, result, row(config, result, unknown, started_at, ""), files)
 
     def _fit(self, config: RunConfig, splits: Any) -> Fitted:
         train, test = splits.train.to(config.device), splits.test.to(config.device)
@@ -236,11 +303,10 @@ class Run:
         return metrics
 
     def _write_artefacts(
-        self, config: RunConfig, fitted: Fitted, metrics: Mapping[str, float], splits: Any
+        self, config: RunConfig, fitted: Fitted, metrics: Mapping[str, float], splits: Any, folder: Path
     ) -> None:
         from . import plots
 
-        folder = config.run_dir
         (folder / layout.METRICS).write_text(json.dumps(finite_or_none(metrics), indent=2) + "\n")
         title = f"{config.model} on {config.dataset} (seed {config.seed})"
         predictions = fitted.predictions
@@ -257,29 +323,53 @@ class Run:
             inputs = splits.test.x.reshape(len(splits.test), -1).cpu().numpy()
             plots.clusters(inputs, predictions, folder / "clusters.png", title=title)
 
-    def _record(
-        self, store: Store, config: RunConfig, provenance: Provenance, result: RunResult, started_at: str
-    ) -> RunResult:
-        """Record the row, unmark the folder, then tell the observers the run finished."""
-        import torch
 
-        try:
-            store.record(row(config, result, provenance, started_at, torch.__version__), result.metrics)
-        except ZooError as exc:  # a full disk, say: the database is unchanged, as if the run never was
-            markers.release(config.run_dir)
-            shutil.rmtree(config.run_dir, ignore_errors=True)
-            self.observers.finished(config, replace(result, status="refused"))
-            raise ZooError(
-                f"{exc}; run {config.run_id} was not recorded, and its folder was removed"
-            ) from None
-        markers.unmark(config.run_dir)  # recorded: whatever the observers do, it is complete
-        before = len(self.observers.warnings)
-        self.observers.finished(config, result)
-        late = self.observers.warnings[before:]
-        if late:  # an observer failed after the row was written: the row says so too
-            store.add_warnings(config.run_id, late)
-            result = replace(result, warnings=(*result.warnings, *late))
+def record(trained: Trained, store: Store, observers: Observers) -> RunResult:
+    """Record a run that ended: its folder (when it was trained elsewhere), its row, then its observers.
+
+    Shipped files are written under the INCOMPLETE marker, which goes only once the row is in the
+    store: a process stopped half-way leaves a marked folder and no row, never a row without its
+    files. ``zoo_run_finished`` fires here, after the row; a refused run has no row to write. A
+    store that cannot take the row (a full disk) leaves it unchanged, as if the run never was.
+    """
+    config, result = trained.config, trained.result
+    if trained.row is None:
+        observers.finished(config, result)
         return result
+    try:
+        if trained.files is not None:
+            with writing(f"run folder {config.run_dir}"):
+                write_run_folder(config, trained.files)
+        store.record(trained.row, result.metrics)
+    except ZooError as exc:
+        markers.release(config.run_dir)
+        shutil.rmtree(config.run_dir, ignore_errors=True)
+        observers.finished(config, replace(result, status="refused"))
+        raise ZooError(f"{exc}; run {config.run_id} was not recorded, and its folder was removed") from None
+    markers.unmark(config.run_dir)  # recorded: whatever the observers do, it is complete
+    before = len(observers.warnings)
+    observers.finished(config, result)
+    late = observers.warnings[before:]
+    if late:  # an observer failed after the row was written: the row says so too
+        store.add_warnings(config.run_id, late)
+        result = replace(result, warnings=(*result.warnings, *late))
+    return result
+
+
+def write_run_folder(config: RunConfig, files: Mapping[str, bytes]) -> None:
+    """Write a run folder shipped from where it was trained, marked INCOMPLETE first."""
+    folder = config.run_dir
+    names = [PurePosixPath(name) for name in files]
+    if any(name.is_absolute() or ".." in name.parts for name in names):
+        raise ValueError(f"run {config.run_id}: shipped file names must stay inside its folder")
+    folder.mkdir(parents=True)
+    (folder / layout.INCOMPLETE).write_text(
+        f"run {config.run_id} is being recorded; until it is, nothing about it is recorded\n"
+    )
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
 
 
 def row(
@@ -315,6 +405,7 @@ def row(
         core_git_commit=provenance.core_git_commit,
         folder_bytes=result.folder_bytes,
         training=kept_data(result),
+        run_key=config.key,
     )
 
 

@@ -7,6 +7,8 @@ the store records is what the run used.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -16,6 +18,18 @@ from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
 # Outcomes of a run. Only "ok" and "failed" runs are recorded; "refused" (bad input found after
 # the run started) and "interrupted" ones reach zoo_run_finished but leave no row.
 STATUSES = ("ok", "failed", "refused", "interrupted")
+
+
+def run_key(model: str, dataset: str, settings: Mapping[str, Any], seed: int) -> str:
+    """A run's identity: a hash of its model, dataset, resolved settings and seed.
+
+    Two runs with the same key are the same experiment, so a sweep that finds an ``ok`` row with
+    this key does not run it again. Threads and device are left out: they change how fast a run
+    goes, not what it asks.
+    """
+    identity = {"model": model, "dataset": dataset, "settings": dict(settings), "seed": seed}
+    text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -73,6 +87,11 @@ class RunConfig(_Record):
     def settings(self) -> dict[str, Any]:
         """Every resolved setting in one flat mapping: the model's and the trainer's."""
         return {**self.hparams, **self.trainer}
+
+    @property
+    def key(self) -> str:
+        """The run's identity (:func:`run_key`)."""
+        return run_key(self.model, self.dataset, self.settings, self.seed)
 
     def to_json(self) -> dict[str, Any]:
         data = self.plain()

@@ -19,9 +19,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timezone
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import UnknownName, ZooError
 from .names import suggest
@@ -614,6 +615,59 @@ class Store:
     def run_ids(self) -> set[str]:
         """The id of every recorded run, read as stored (whatever else its row holds)."""
         return {run_id for (run_id,) in self._read("SELECT run_id FROM runs")}
+
+    # Sweeps (`zoo sweep`): what is done already, and each sweep's plan.
+
+    def done_keys(self, keys: Iterable[str]) -> set[str]:
+        """The run keys among ``keys`` that have an ``ok`` row; reading creates no database."""
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        query = "SELECT DISTINCT run_key FROM runs WHERE status = 'ok' AND run_key != ''"
+        return wanted & {key for (key,) in self._read(query)}
+
+    def add_sweep(self, sweep_id: str, plan: Mapping[str, Any]) -> None:
+        """Keep a sweep's plan; a sweep started again (to resume it) keeps its first record."""
+        created_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self._write(
+            [
+                (
+                    "INSERT OR IGNORE INTO sweeps (sweep_id, created_at, plan) VALUES (?, ?, ?)",
+                    (sweep_id, created_at, json.dumps(plan, sort_keys=True)),
+                )
+            ]
+        )
+
+    def find_sweep(self, sweep_id: str) -> dict[str, Any]:
+        """The sweep whose id is ``sweep_id`` or starts with it; unknown or ambiguous is a ZooError."""
+        query = "SELECT sweep_id, created_at, plan FROM sweeps ORDER BY created_at"
+        sweeps = [{"sweep_id": s, "created_at": c, "plan": json.loads(p)} for s, c, p in self._read(query)]
+        exact = [s for s in sweeps if s["sweep_id"] == sweep_id]
+        matches = exact or [s for s in sweeps if s["sweep_id"].startswith(sweep_id)]
+        if len(matches) == 1:
+            return matches[0]
+        ids = [s["sweep_id"] for s in sweeps]
+        if matches:
+            raise UnknownName(f"{len(matches)} sweeps start with {sweep_id!r}; give more of the id")
+        raise UnknownName(f"no sweep {sweep_id!r} in {self.path}{suggest(sweep_id, ids)}")
+
+    def sweep_rows(self, sweep_id: str) -> list[dict[str, Any]]:
+        """One row per run a sweep planned: its newest ``ok`` row, else its newest row, if any.
+
+        A run counts for the sweep whichever command recorded it (a run already done is not run
+        again), so the rows are found by the planned runs' keys, not by ``sweep_id``.
+        """
+        planned = self.find_sweep(sweep_id)["plan"]["runs"]
+        by_key: dict[str, list[dict[str, Any]]] = {}
+        for run in self.rows():  # oldest first
+            by_key.setdefault(run["run_key"], []).append(run)
+        chosen = []
+        for entry in planned:
+            candidates = [run for key in entry["keys"] for run in by_key.get(key, [])]
+            ok = [run for run in candidates if run["status"] == "ok"]
+            if ok or candidates:
+                chosen.append(sorted(ok or candidates, key=lambda run: run["started_at"])[-1])
+        return chosen
 
 
 def ambiguous(run_id: str, recorded: Sequence[str], unfinished: Sequence[str] = ()) -> str:

@@ -20,6 +20,9 @@ def register(commands: Any) -> None:
     p.add_argument("--task", choices=TASKS)
     p.add_argument("--dataset", type=arguments.name)
     p.add_argument("--model", type=arguments.name)
+    p.add_argument(
+        "--sweep", metavar="ID", help="only the runs of this sweep (an id, or a unique start of one)"
+    )
     p.add_argument("--format", default="table", choices=FORMATS)
     p.add_argument("--output", type=arguments.file, metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument(
@@ -58,7 +61,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     database = database_path(home)
     plot_format = check_destinations(args.output, args.plot, home)
     tables = boards(
-        recorded_runs(home, tags=args.tags, exclude_tags=args.exclude_tags),
+        recorded_runs(home, tags=args.tags, exclude_tags=args.exclude_tags, sweep=args.sweep),
         registry(),
         str(database),
         task=args.task,
