@@ -87,6 +87,10 @@ def cluster(tmp_path: Path, env: dict[str, str]) -> Iterator[tuple[str, Path]]:
                     env=base, stdout=subprocess.DEVNULL, stderr=(logs / f"w{number}.log").open("w"),
                 )
             )  # fmt: skip
+        from distributed import Client
+
+        with Client(address, timeout=STARTUP) as client:  # both workers in, so the sweep sees two
+            client.wait_for_workers(2, timeout=STARTUP)
         yield address, worker_home
     finally:
         for process in reversed(processes):
