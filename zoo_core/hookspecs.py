@@ -114,7 +114,9 @@ def zoo_run_finished(config: RunConfig, result: RunResult) -> None:
 
     Use in plugins:
         Fires once per run that fired :func:`zoo_run_started`, after the run folder and
-        the results row are written. This is the place for loggers and notifications. An
-        exception here is reported once per run, naming your plugin and this hook; it
-        never undoes or changes the recorded run.
+        the results row are written. This is the place for loggers and notifications; for a
+        recorded run, ``zoo_core.find_run(config.home, config.run_id)`` reads its row back
+        (provenance: versions, data fingerprint, git commits; its sweep). An exception here
+        is reported once per run, naming your plugin and this hook; it never undoes or
+        changes the recorded run.
     """
