@@ -67,6 +67,21 @@ def plugin(session: nox.Session, name: str) -> None:
     session.run("pytest", f"plugins/{name}/tests", *session.posargs)
 
 
+@nox.session(default=False, tags=["integration"])
+def mlflow_server(session: nox.Session) -> None:
+    """Log zoo runs to a real `mlflow server` on 127.0.0.1, and kill it mid-run (slow: it starts one)."""
+    install_zoo(session, "mlflow")
+    session.run("pytest", "plugins/mlflow/integration", *session.posargs)
+
+
+@nox.session(default=False, tags=["integration"])
+def browser(session: nox.Session) -> None:
+    """Open a `zoo report` site in headless Chromium (Debian's chromium, chromium-driver) with selenium."""
+    install_zoo(session)
+    session.install("selenium")
+    session.run("pytest", "tests/browser", *session.posargs)
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Time each figure of the benchmark issue side by side and write benchmarks/RESULTS.md."""
