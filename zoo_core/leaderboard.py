@@ -91,6 +91,17 @@ def aggregate(
     return board[[*KEYS, "runs", *[c for c in board.columns if c not in KEYS and c != "runs"]]]
 
 
+def registry_defaults(registry: Registry) -> Defaults:
+    """The installed models' default settings on a dataset ({} for a model no plugin offers now)."""
+    from .hparams import defaults_for
+
+    def defaults(model: str, dataset: str) -> dict[str, Any]:
+        entry = registry.models.get(model)
+        return defaults_for(entry.spec, dataset).flat if entry else {}
+
+    return defaults
+
+
 def boards(
     rows: Iterable[Mapping[str, Any]], registry: Registry, where: str, **filters: str | None
 ) -> dict[str, pd.DataFrame]:
@@ -99,13 +110,7 @@ def boards(
     A filter naming a value no successful run has is a ZooError with a suggestion; ``where``
     names the database in that message.
     """
-    from .hparams import defaults_for
-
-    def defaults(model: str, dataset: str) -> dict[str, Any]:
-        entry = registry.models.get(model)
-        return defaults_for(entry.spec, dataset).flat if entry else {}
-
-    runs = runs_frame(rows, defaults)
+    runs = runs_frame(rows, registry_defaults(registry))
     for column in FILTERS:
         wanted = filters.get(column)
         if wanted is None:
