@@ -47,6 +47,7 @@ LAYERS = [
     "catalog",
     "reproduce",
     "scaffold",
+    "report",
     "cli",
     "kit",
     "testing",

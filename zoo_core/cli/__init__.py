@@ -14,10 +14,10 @@ from typing import NoReturn, Sequence
 
 from ..errors import Diverged, ZooError
 from ..version import __version__
-from . import catalog, results, running, scaffolding
+from . import catalog, reporting, results, running, scaffolding
 
 # In the order `zoo --help` lists their commands.
-GROUPS = (catalog, running, results, scaffolding)
+GROUPS = (catalog, running, results, reporting, scaffolding)
 
 
 class Parser(argparse.ArgumentParser):
