@@ -121,6 +121,16 @@ def test_an_empty_home_gives_a_site_that_says_what_to_do(zoo, home):
     assert Page(home / "report" / "index.html").shows("No runs are recorded yet")
 
 
+def test_a_task_without_runs_is_one_line_and_exit_2(zoo, home):
+    zoo("run", "toy-net", "--quiet")
+    result = zoo("report", "--task", "clustering", check=False)
+    assert result.returncode == 2 and not (home / "report").exists()
+    assert (
+        result.stderr.startswith("zoo: error: no runs of task 'clustering' in ")
+        and result.stderr.count("\n") == 1
+    )
+
+
 def test_open_opens_the_index_in_a_browser(zoo, home, monkeypatch):
     opened = []
     monkeypatch.setattr("webbrowser.open", lambda url: opened.append(url) or True)

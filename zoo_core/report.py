@@ -38,6 +38,7 @@ from urllib.parse import quote
 from . import layout
 from .errors import ZooError
 from .leaderboard import KEYS, _number, boards, registry_defaults, runs_frame
+from .names import suggest
 from .store import Store
 from .version import __version__
 
@@ -83,8 +84,13 @@ def page_name(run_id: str) -> str:
 def build(home: Path, output: Path, registry: Registry, *, task: str | None = None) -> Site:
     """Write the site for the runs recorded in ``home`` into ``output``; ``task`` keeps one task's."""
     database = layout.database_path(home)
-    rows = [row for row in Store(database).rows() if task in (None, row["task"])]
-    tables = boards(rows, registry, str(database), task=task) if rows else {}
+    recorded = Store(database).rows()
+    rows = [row for row in recorded if task in (None, row["task"])]
+    if recorded and not rows:
+        raise ZooError(
+            f"no runs of task {task!r} in {database}{suggest(str(task), {r['task'] for r in recorded})}"
+        )
+    tables = boards(rows, registry, str(database)) if rows else {}
     _prepare(output)
     (output / "runs").mkdir()
     (output / "charts").mkdir()
@@ -244,7 +250,7 @@ def _board_section(
                 cells.append('<td class="number"></td>')
                 continue
             text = _number(mean) if std is None or pd.isna(std) else f"{_number(mean)} ± {_number(std)}"
-            cells.append(f'<td class="number" data-sort="{mean!r}">{esc(text)}</td>')
+            cells.append(f'<td class="number" data-sort="{float(mean)!r}">{esc(text)}</td>')
         attributes = f' class="{classes}"' if classes else ""
         body.append(f"<tr{attributes}>{''.join(cells)}</tr>")
     figures = "".join(
@@ -310,7 +316,7 @@ def _runs_section(rows: list[dict[str, Any]], registry: Registry) -> str:
             score = '<td class="number"></td><td></td>'
         else:
             score = (
-                f'<td class="number" data-sort="{value!r}">{esc(_number(value))}</td>'
+                f'<td class="number" data-sort="{float(value)!r}">{esc(_number(value))}</td>'
                 f"<td>{esc(metric.name)}</td>"
             )
         lines.append(
