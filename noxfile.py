@@ -79,7 +79,8 @@ def browser(session: nox.Session) -> None:
     """Open a `zoo report` site in headless Chromium (Debian's chromium, chromium-driver) with selenium."""
     install_zoo(session)
     session.install("selenium")
-    session.run("pytest", "tests/browser", *session.posargs)
+    artefacts = Path(session.create_tmp()).resolve() / "artefacts"  # the screenshots, kept after the run
+    session.run("pytest", "tests/browser", *session.posargs, env={"ZOO_TEST_ARTEFACTS": str(artefacts)})
 
 
 @nox.session(default=False)
