@@ -46,3 +46,15 @@ def artefacts(row: dict[str, Any]) -> tuple[Path | None, list[str]]:
     if folder is None or not folder.is_dir():
         return folder, []
     return folder, sorted(str(path) for path in folder.iterdir())
+
+
+def ran_on(row: dict[str, Any]) -> list[str]:
+    """What a run ran on, as "name version" words: zoo-core, its plugin, torch, numpy, python."""
+    labels = (
+        ("zoo-core", "zoo_version"),
+        (row["plugin"], "plugin_version"),
+        ("torch", "torch_version"),
+        ("numpy", "numpy_version"),
+        ("python", "python_version"),
+    )
+    return [f"{name} {row[key]}" for name, key in labels if row.get(key)]

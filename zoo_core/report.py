@@ -39,6 +39,7 @@ from . import layout
 from .errors import ZooError
 from .leaderboard import KEYS, _number, boards, registry_defaults, runs_frame
 from .names import suggest
+from .records import ran_on
 from .store import Store
 from .version import __version__
 
@@ -434,17 +435,7 @@ def _run_page(row: dict[str, Any], registry: Registry, output: Path) -> str:
     parts.append(_settings_table("The trainer's settings", row.get("trainer", {})))
 
     parts.append("<h2>Provenance</h2>")
-    versions = ", ".join(
-        f"{esc(label)} {esc(row[key])}"
-        for label, key in (
-            ("zoo-core", "zoo_version"),
-            (row["plugin"], "plugin_version"),
-            ("torch", "torch_version"),
-            ("numpy", "numpy_version"),
-            ("python", "python_version"),
-        )
-        if row.get(key)
-    )
+    versions = esc(", ".join(ran_on(row)))
     parts.append(
         _facts(
             [

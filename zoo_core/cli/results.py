@@ -101,7 +101,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ..layout import INCOMPLETE, zoo_home
-    from ..records import artefacts, find_run
+    from ..records import artefacts, find_run, ran_on
 
     row = find_run(zoo_home(args.home), args.run_id)
     folder, files = artefacts(row)
@@ -109,17 +109,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps({**row, "artefacts": files}, indent=2))
         return 0
     settings = ", ".join(f"{k}={v}" for k, v in sorted({**row["hparams"], **row["trainer"]}.items())) or "-"
-    versions = ", ".join(
-        f"{name} {row[key]}"
-        for name, key in (
-            ("zoo-core", "zoo_version"),
-            (row["plugin"], "plugin_version"),
-            ("torch", "torch_version"),
-            ("numpy", "numpy_version"),
-            ("python", "python_version"),
-        )
-        if row[key]
-    )
+    versions = ", ".join(ran_on(row))
     fields = [
         ("run", row["run_id"]),
         ("status", row["status"] + (f" ({row['error']})" if row["error"] else "")),
