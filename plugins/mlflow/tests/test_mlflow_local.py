@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,9 @@ from zoo_mlflow.settings import read
 from zoo_mlflow.tracker import Tracker, bounded, params_of
 
 from zoo_core import RunConfig, RunResult, find_run
-from zoo_core.store import RunRow, Store
+from zoo_core.provenance import Provenance
+from zoo_core.runner import row
+from zoo_core.store import Store
 
 
 def local_uri(home: Path) -> str:
@@ -83,31 +86,12 @@ def config_for(home: Path, run_id: str) -> RunConfig:
 
 
 def record(config: RunConfig, result: RunResult, sweep_id: str = "") -> None:
+    """Record the run as the runner does (a sweep's client, for ``sweep_id``), with a file in its folder."""
     config.run_dir.mkdir(parents=True)
     (config.run_dir / "weights.pt").write_bytes(b"weights")
-    row = RunRow(
-        run_id=config.run_id,
-        model=config.model,
-        dataset=config.dataset,
-        task=config.task,
-        plugin=config.plugin,
-        seed=config.seed,
-        status=result.status,
-        hparams=dict(config.hparams),
-        duration_s=1.0,
-        num_params=10,
-        zoo_version="0.2.0",
-        plugin_version="0",
-        torch_version="2.15",
-        device="cpu",
-        started_at="2026-01-01T00:00:00",
-        error="",
-        run_dir=str(config.run_dir),
-        dataset_fingerprint="sha256:feed",
-        git_commit="abc123",
-        sweep_id=sweep_id,
-    )
-    Store(config.home / "results.sqlite").record(row, result.metrics)
+    provenance = Provenance("2.4", "3.11", 1, "sha256:feed", "abc123", "")
+    recorded = replace(row(config, result, provenance, "2026-01-01T00:00:00", "2.15"), sweep_id=sweep_id)
+    Store(config.home / "results.sqlite").record(recorded, result.metrics)
 
 
 def test_validation_metrics_are_step_metrics_and_a_setting_never_hides_the_seed(zoo, read_back):
