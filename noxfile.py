@@ -15,6 +15,10 @@ nox.options.sessions = ["lint", "tests", "plugin"]
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+# Plugins that watch runs instead of adding models: the benchmarks, the leaderboard and the tour measure
+# and show the lessons, without a tracker's cost in every run.
+OBSERVERS = ("mlflow",)
+LESSONS = [name for name in PLUGINS if name not in OBSERVERS]
 README = ROOT / "README.md"
 BOARD_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
 
@@ -86,7 +90,7 @@ def browser(session: nox.Session) -> None:
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Time each figure of the benchmark issue side by side and write benchmarks/RESULTS.md."""
-    install_zoo(session, *PLUGINS)
+    install_zoo(session, *LESSONS)
     results = Path(session.create_tmp()).resolve() / "bench-results.jsonl"
     results.unlink(missing_ok=True)  # the table must hold this run's rows only
     failed = []
@@ -103,7 +107,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(default=False)
 def leaderboard(session: nox.Session) -> None:
     """Run every model on every dataset it fits (seeds 0,1,2) and write the table into README.md."""
-    install_zoo(session, *PLUGINS)
+    install_zoo(session, *LESSONS)
     home = Path(session.create_tmp()).resolve() / "zoo-home"
     shutil.rmtree(home, ignore_errors=True)  # the table must hold this run's results only
     # Offline: the results must not depend on what a download happens to fetch.
@@ -133,5 +137,5 @@ def leaderboard(session: nox.Session) -> None:
 @nox.session(default=False)
 def tour(session: nox.Session) -> None:
     """Run the commands of docs/tour.py in a fresh zoo home and write their real output to docs/tour.md."""
-    install_zoo(session, *PLUGINS)
+    install_zoo(session, *LESSONS)
     session.run("python", str(ROOT / "docs" / "tour.py"))
