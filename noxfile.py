@@ -15,6 +15,10 @@ nox.options.sessions = ["lint", "tests", "plugin"]
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
+# Plugins that watch runs instead of adding models: the benchmarks, the leaderboard and the tour measure
+# and show the lessons, without a tracker's cost in every run.
+OBSERVERS = ("mlflow",)
+LESSONS = [name for name in PLUGINS if name not in OBSERVERS]
 README = ROOT / "README.md"
 BOARD_MARKERS = ("<!-- leaderboard:start -->", "<!-- leaderboard:end -->")
 
@@ -82,10 +86,26 @@ def sweeps(session: nox.Session) -> None:
     session.run("pytest", "tests/cluster", "-m", "integration", *session.posargs)
 
 
+@nox.session(default=False, tags=["integration"])
+def mlflow_server(session: nox.Session) -> None:
+    """Log zoo runs to a real `mlflow server` on 127.0.0.1, and kill it mid-run (slow: it starts one)."""
+    install_zoo(session, "mlflow")
+    session.run("pytest", "plugins/mlflow/integration", *session.posargs)
+
+
+@nox.session(default=False, tags=["integration"])
+def browser(session: nox.Session) -> None:
+    """Open a `zoo report` site in headless Chromium (Debian's chromium, chromium-driver) with selenium."""
+    install_zoo(session)
+    session.install("selenium")
+    artefacts = Path(session.create_tmp()).resolve() / "artefacts"  # the screenshots, kept after the run
+    session.run("pytest", "tests/browser", *session.posargs, env={"ZOO_TEST_ARTEFACTS": str(artefacts)})
+
+
 @nox.session(default=False)
 def bench(session: nox.Session) -> None:
     """Time each figure of the benchmark issue side by side and write benchmarks/RESULTS.md."""
-    install_zoo(session, *PLUGINS)
+    install_zoo(session, *LESSONS)
     results = Path(session.create_tmp()).resolve() / "bench-results.jsonl"
     results.unlink(missing_ok=True)  # the table must hold this run's rows only
     failed = []
@@ -102,7 +122,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(default=False)
 def leaderboard(session: nox.Session) -> None:
     """Sweep every model over every dataset it fits (seeds 0,1,2) and write the table into README.md."""
-    install_zoo(session, *PLUGINS)
+    install_zoo(session, *LESSONS)
     home = Path(session.create_tmp()).resolve() / "zoo-home"
     shutil.rmtree(home, ignore_errors=True)  # the table must hold this run's results only
     # Offline: the results must not depend on what a download happens to fetch.
@@ -132,5 +152,5 @@ def leaderboard(session: nox.Session) -> None:
 @nox.session(default=False)
 def tour(session: nox.Session) -> None:
     """Run the commands of docs/tour.py in a fresh zoo home and write their real output to docs/tour.md."""
-    install_zoo(session, *PLUGINS)
+    install_zoo(session, *LESSONS)
     session.run("python", str(ROOT / "docs" / "tour.py"))

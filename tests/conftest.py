@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,53 @@ def recorded(home: Path):
         return folder
 
     return record
+
+
+# What a user or a plugin controls, in places a report shows: it must come out as text.
+HOSTILE = "<script>alert('zoo')</script>"
+
+
+@dataclass(frozen=True)
+class Reported:
+    """A zoo home holding runs of every kind `zoo report` shows, and the site it wrote for them."""
+
+    home: Path
+    site: Path
+    stdout: str
+    curves_run: str  # a run whose row holds training and validation curves (and a hostile note)
+    failed_run: str
+    hostile: str = HOSTILE
+
+
+@pytest.fixture
+def reported(zoo: Zoo, home: Path, tmp_path: Path) -> Reported:
+    import shutil
+
+    from zoo_core.store import RunRow, Store
+
+    [mlp, _] = zoo.json("run", "toy-mlp", "--seeds", "0,1", "--quiet")
+    zoo.json("run", "majority-class", "--dataset", "toy-points", "--quiet")
+    zoo.json("run", "toy-net", "--quiet")
+    zoo.json("run", "last-value", "--dataset", "toy-wave", "--quiet")
+    store = Store(home / "results.sqlite")
+    [row] = [r for r in store.rows() if r["run_id"] == mlp["run_id"]]
+    # A run as the trainer will record it once it holds out validation data and stops early.
+    curves = {**row, "run_id": "20260102-000000-toy-mlp-toy-points-s2-c0ffee", "seed": 2}
+    curves["run_dir"] = str(shutil.copytree(row["run_dir"], home / "runs" / curves["run_id"]))
+    curves["hparams"] = {**row["hparams"], "activation": HOSTILE}
+    curves["note"] = HOSTILE
+    curves["training"] = {
+        "loss": [0.9, 0.5, 0.4, 0.41],
+        "validation": {"accuracy": [0.7, 0.9, 0.95, 0.93]},
+        "epochs": 4,
+        "best_epoch": 3,
+        "stop_reason": "validation accuracy did not improve for 1 epoch",
+    }
+    failed = {**curves, "run_id": "20260103-000000-toy-mlp-toy-points-s3-bad000", "seed": 3}
+    failed.update(status="failed", error=f"RuntimeError: {HOSTILE}", run_dir="", training={}, note="")
+    for values in (curves, failed):
+        fields = {k: v for k, v in values.items() if k in RunRow.__dataclass_fields__}
+        store.record(RunRow(**fields), values["metrics"] if values["status"] == "ok" else {})
+    site = tmp_path / "report"  # tmp_path / "site" holds the test plugins
+    result = zoo("report", "--output", str(site))
+    return Reported(home, site, result.stdout, curves["run_id"], failed["run_id"])

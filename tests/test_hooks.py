@@ -40,9 +40,10 @@ def error_rate(targets, predictions):
 """
 
 OBSERVER = """
-from zoo_core import hookimpl
+from zoo_core import find_run, hookimpl
 
 CALLS = []
+ROWS = []
 
 
 @hookimpl
@@ -58,6 +59,7 @@ def zoo_epoch_finished(config, epoch, loss, validation):
 @hookimpl
 def zoo_run_finished(config, result):
     CALLS.append(("finished", config.run_id, result.status, dict(result.metrics)))
+    ROWS.append(find_run(config.home, config.run_id))
 """
 
 
@@ -120,5 +122,7 @@ def test_hook_zoo_run_finished(zoo, observed, home):
     [run] = zoo.json("run", "toy-mlp", "--quiet", env=env)
     finished = calls()[-1]
     assert finished == ("finished", run["run_id"], "ok", run["metrics"])
-    # It fires after the row is in the store: a logger may read it back.
+    # It fires after the row is in the store: a logger may read it back, provenance included.
     assert [r["run_id"] for r in Store(home / "results.sqlite").rows()] == [run["run_id"]]
+    [row] = sys.modules["zoo_observer"].ROWS
+    assert row["run_id"] == run["run_id"] and row["dataset_fingerprint"].startswith("sha256:")

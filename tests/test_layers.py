@@ -62,6 +62,7 @@ LAYERS = [
     "api",
     "reproduce",
     "scaffold",
+    "report",
     "cli",
     "kit",
     "testing",

@@ -6,7 +6,8 @@ Two small public surfaces, both listed in ``__all__``:
   ``load_dataset``, ``run``, ``load_run``, ``runs``, ``leaderboard`` and friends (see
   docs/python-api.md);
 - for plugin authors: the pluggy markers, the spec records plugins return, the data-split
-  type, the run records hooks receive, and the errors a user can cause.
+  type, the run records hooks receive, a recorded run's row (``find_run``), and the errors
+  a user can cause.
 
 Importing it loads neither torch nor pandas; the functions load them when they need them.
 """
@@ -31,6 +32,7 @@ from .api import (
 from .data import Split, Splits
 from .errors import DataCorrupt, DataUnavailable, PluginError, UnknownName, ZooError
 from .hookspecs import hookimpl, hookspec
+from .records import find_run
 from .runs import Estimator, RunConfig, RunResult
 from .specs import DatasetSpec, MetricSpec, ModelSpec
 from .trained import Prediction, TrainedModel, load_run
@@ -54,6 +56,7 @@ __all__ = [
     "ZooError",
     "__version__",
     "create_model",
+    "find_run",
     "hookimpl",
     "hookspec",
     "info",

@@ -122,7 +122,9 @@ def zoo_run_finished(config: RunConfig, result: RunResult) -> None:
         itself, or the client of a `zoo sweep`, never its workers, which do not write the
         store. A sweep's run whose worker died is recorded as failed by the client and
         fires it there too; runs still training when a sweep's client is interrupted are
-        not recorded and do not fire it. This is the place for loggers and notifications.
-        An exception here is reported once per run, naming your plugin and this hook; it
-        never undoes or changes the recorded run.
+        not recorded and do not fire it. This is the place for loggers and notifications;
+        for a recorded run, ``zoo_core.find_run(config.home, config.run_id)`` reads its row
+        back (provenance: versions, data fingerprint, git commits; its sweep). An exception
+        here is reported once per run, naming your plugin and this hook; it never undoes or
+        changes the recorded run.
     """

@@ -125,6 +125,17 @@ def aggregate(
     return board[[*KEYS, *COUNTS, *[c for c in board.columns if c not in KEYS and c not in COUNTS]]]
 
 
+def registry_defaults(registry: Registry) -> Defaults:
+    """The installed models' default settings on a dataset ({} for a model no plugin offers now)."""
+    from .hparams import defaults_for
+
+    def defaults(model: str, dataset: str) -> dict[str, Any]:
+        entry = registry.models.get(model)
+        return defaults_for(entry.spec, dataset).flat if entry else {}
+
+    return defaults
+
+
 def boards(
     rows: Iterable[Mapping[str, Any]], registry: Registry, where: str, **filters: str | None
 ) -> dict[str, pd.DataFrame]:
@@ -135,14 +146,8 @@ def boards(
     ``primary`` (dataset -> ranking metric), ``higher`` (metric -> higher is better) and
     ``baselines`` (its models that are baselines).
     """
-    from .hparams import defaults_for
-
-    def defaults(model: str, dataset: str) -> dict[str, Any]:
-        entry = registry.models.get(model)
-        return defaults_for(entry.spec, dataset).flat if entry else {}
-
     ok = [row for row in rows if row["status"] == "ok"]
-    runs = runs_frame(select(ok, where, "successful runs", **filters), defaults)
+    runs = runs_frame(select(ok, where, "successful runs", **filters), registry_defaults(registry))
     if runs.empty:
         return {}
     metrics = {name: entry.spec for name, entry in registry.metrics.items()}
@@ -202,7 +207,16 @@ def render_all(tables: Mapping[str, pd.DataFrame], fmt: str) -> str:
     if fmt not in FORMATS:
         raise ZooError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     heading = {"markdown": "**{}**\n\n", "html": "<h2>{}</h2>\n", "table": "{}\n"}[fmt]
-    return "\n".join(heading.format(task) + render(board, fmt) for task, board in tables.items())
+    # Under its task's heading a board needs no task column.
+    return "\n".join(
+        heading.format(task) + render(_without_task(board), fmt) for task, board in tables.items()
+    )
+
+
+def _without_task(board: pd.DataFrame) -> pd.DataFrame:
+    narrower = board.drop(columns="task")
+    narrower.attrs = board.attrs
+    return narrower
 
 
 def _readable(board: pd.DataFrame) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
 from .errors import ZooError
 
@@ -52,12 +52,35 @@ def _figure(width: float = 6.4, height: float = 4.8) -> Figure:
     return figure
 
 
-def loss_curve(history: Sequence[float], path: Path, *, title: str, xlabel: str = "epoch") -> None:
+def loss_curve(
+    history: Sequence[float],
+    path: Path,
+    *,
+    title: str,
+    xlabel: str = "epoch",
+    validation: Mapping[str, Sequence[float]] | None = None,
+    best_epoch: int | None = None,
+) -> None:
+    """The training loss per epoch; each validation metric on a second axis (its own scale), if any."""
+    from matplotlib.ticker import MaxNLocator
+
     figure = _figure()
     ax = figure.add_subplot()
-    ax.plot(range(1, len(history) + 1), history, marker="o" if len(history) < 30 else None)
+    marker = "o" if len(history) < 30 else None
+    lines = ax.plot(range(1, len(history) + 1), history, marker=marker, label="training loss")
     ax.set(title=title, xlabel=xlabel, ylabel="training loss")
     ax.grid(alpha=0.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
+    if validation:
+        right = ax.twinx()
+        for n, (name, values) in enumerate(sorted(validation.items()), start=1):
+            steps = range(1, len(values) + 1)
+            lines += right.plot(steps, values, marker=marker, color=f"C{n}", label=f"validation {name}")
+        right.set_ylabel("validation " + ", ".join(sorted(validation)))
+    if best_epoch:
+        lines.append(ax.axvline(best_epoch, color="0.5", linestyle="--", label=f"best epoch ({best_epoch})"))
+    if len(lines) > 1:
+        ax.legend(handles=lines)
     figure.savefig(path, dpi=100)
 
 

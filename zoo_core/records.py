@@ -122,3 +122,15 @@ def parameters_text(row: dict[str, Any]) -> str:
     how = "data reference" if kept.get("data_reference") else "stored in the run folder"
     fitted = f"fitted: {points:,} training points ({how})"
     return f"{row['num_params']:,} + {fitted}" if row["num_params"] else fitted
+
+
+def ran_on(row: dict[str, Any]) -> list[str]:
+    """What a run ran on, as "name version" words: zoo-core, its plugin, torch, numpy, python."""
+    labels = (
+        ("zoo-core", "zoo_version"),
+        (row["plugin"], "plugin_version"),
+        ("torch", "torch_version"),
+        ("numpy", "numpy_version"),
+        ("python", "python_version"),
+    )
+    return [f"{name} {row[key]}" for name, key in labels if row.get(key)]

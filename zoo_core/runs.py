@@ -98,6 +98,15 @@ class RunConfig(_Record):
         data["run_dir"] = str(self.run_dir)
         return data
 
+    @property
+    def home(self) -> Path:
+        """The zoo home the run is recorded in: its folder is ``<home>/runs/<run_id>``.
+
+        For observers that keep files of their own next to the results, and to read the run's
+        row back with :func:`zoo_core.find_run` once it is recorded.
+        """
+        return Path(self.run_dir).parent.parent
+
 
 @dataclass(frozen=True, kw_only=True)
 class RunResult(_Record):

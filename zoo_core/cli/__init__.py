@@ -14,10 +14,10 @@ from typing import NoReturn, Sequence
 
 from ..errors import Diverged, ZooError
 from ..version import __version__
-from . import catalog, managing, results, running, scaffolding, sweeping, using
+from . import catalog, managing, reporting, results, running, scaffolding, sweeping, using
 
 # In the order `zoo --help` lists their commands.
-GROUPS = (catalog, running, sweeping, results, managing, using, scaffolding)
+GROUPS = (catalog, running, sweeping, results, reporting, managing, using, scaffolding)
 
 
 class Parser(argparse.ArgumentParser):

@@ -148,7 +148,7 @@ def _settings_labels(runs: list[dict[str, Any]]) -> dict[str, str]:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from ..layout import INCOMPLETE, database_path, zoo_home
-    from ..records import artefacts, find_run, parameters_text
+    from ..records import artefacts, find_run, parameters_text, ran_on
     from ..store import Store
 
     home = zoo_home(args.home)
@@ -159,17 +159,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps({**row, "artefacts": files}, indent=2))
         return 0
     settings = ", ".join(f"{k}={v}" for k, v in sorted({**row["hparams"], **row["trainer"]}.items())) or "-"
-    versions = ", ".join(
-        f"{name} {row[key]}"
-        for name, key in (
-            ("zoo-core", "zoo_version"),
-            (row["plugin"], "plugin_version"),
-            ("torch", "torch_version"),
-            ("numpy", "numpy_version"),
-            ("python", "python_version"),
-        )
-        if row[key]
-    )
+    versions = ", ".join(ran_on(row))
     fields = [
         ("run", row["run_id"]),
         ("status", row["status"] + (f" ({row['error']})" if row["error"] else "")),
