@@ -142,11 +142,7 @@ def read_sweep_file(path: Path) -> dict[str, Any]:
             raise ZooError(f"sweep file {path}: [{key}] must be a table of settings")
         return value
 
-    grid = {}
-    for name, values in table("grid").items():
-        if not isinstance(values, list) or not values:
-            raise ZooError(f"sweep file {path}: grid {name} must be a non-empty list of values")
-        grid[name] = check_values(name, values)
+    grid = grid_from(table("grid"), f"sweep file {path}: grid")
     for name, value in table("set").items():
         if isinstance(value, (list, dict)):
             raise ZooError(f"sweep file {path}: set {name} takes one value; a list belongs in [grid]")
@@ -156,16 +152,33 @@ def read_sweep_file(path: Path) -> dict[str, Any]:
         if not isinstance(data.get(flag, False), bool):
             raise ZooError(f"sweep file {path}: {flag} must be true or false")
     read.update(all_models=data.get("all", False), all_datasets=data.get("all-datasets", False))
-    seeds = data.get("seeds")
-    if seeds is not None:
-        if isinstance(seeds, int) and not isinstance(seeds, bool):
-            seeds = str(seeds)
-        elif isinstance(seeds, list) and all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-            seeds = ",".join(map(str, seeds))
-        elif not isinstance(seeds, str):
-            raise ZooError(f'sweep file {path}: seeds must be "0-9", "0,1,2" or a list of integers')
-        read["seeds"] = parse_seeds(seeds)
+    if data.get("seeds") is not None:
+        read["seeds"] = seeds_from(data["seeds"], f"sweep file {path}: seeds")
     return read
+
+
+def grid_from(table: Mapping[str, Any], where: str = "grid") -> dict[str, tuple[Any, ...]]:
+    """A grid given as a table of typed values (a sweep file's, the Python API's), checked for shape:
+    each setting takes a non-empty list of values."""
+    grid: dict[str, tuple[Any, ...]] = {}
+    for name, values in table.items():
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ZooError(f"{where} {name} must be a non-empty list of values, got {values!r}")
+        grid[name] = check_values(name, tuple(values))
+    return grid
+
+
+def seeds_from(value: Any, where: str = "seeds") -> tuple[int, ...]:
+    """Seeds given as ``"0-9"``, ``"0,1,2"``, one integer or a list of integers, each checked."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    elif isinstance(value, (list, tuple, range)) and all(
+        isinstance(s, int) and not isinstance(s, bool) for s in value
+    ):
+        value = ",".join(map(str, value))
+    elif not isinstance(value, str):
+        raise ZooError(f'{where} must be "0-9", "0,1,2" or a list of integers, got {value!r}')
+    return parse_seeds(value)
 
 
 @dataclass(frozen=True)

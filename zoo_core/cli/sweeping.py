@@ -7,10 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import ZooError
 from .output import registry, say
-
-MAX_WORKERS = 1024
 
 
 def register(commands: Any) -> None:
@@ -58,11 +55,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from ..hparams import check_threads, parse_assignments
     from ..layout import database_path, zoo_home
     from ..store import Store
+    from ..sweeper import check_workers
 
-    if not 1 <= args.workers <= MAX_WORKERS:
-        raise ZooError(f"--workers must be between 1 and {MAX_WORKERS}, got {args.workers}")
-    if args.scheduler and args.workers != 1:
-        raise ZooError("give --workers or --scheduler, not both: a cluster's workers are its own")
+    check_workers(args.workers, args.scheduler)
     threads = check_threads(args.threads) if args.threads is not None else None
     request = request_from(
         read_sweep_file(args.file) if args.file else {},
@@ -85,13 +80,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def run(args: argparse.Namespace, plan: Any, home: Path, threads: int | None) -> int:
-    from ..executors import Dask, InProcess
-    from ..runner import Context
-    from ..sweep import echo, run_sweep
-
-    # The client resolves the device only for runs on this machine; a cluster's workers do their own.
-    context = Context.create(home=home, device="auto" if args.scheduler else args.device, notify=say)
-    executor = InProcess() if args.workers == 1 and not args.scheduler else Dask(args.workers, args.scheduler)
+    from ..sweeper import echo, execute
 
     def report(result: Any, run: Any) -> None:
         if args.json:
@@ -103,16 +92,14 @@ def run(args: argparse.Namespace, plan: Any, home: Path, threads: int | None) ->
         elif result.status == "failed":
             echo(f"{run.label}: FAILED, recorded as such: {result.error} -> {result.run_dir}")
 
-    if not args.scheduler and args.workers > 1:
-        say(f"starting {args.workers} local Dask workers")
-    tally = run_sweep(
+    tally = execute(
         plan,
-        context,
-        executor,
-        device=args.device if args.scheduler else context.device,
+        home,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        device=args.device,
         rerun=args.rerun,
         threads=threads,
-        local_data=not args.scheduler,
         progress=not args.quiet,
         report=report,
         say=say,

@@ -15,9 +15,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Callable
 
-from .executors import Outcome, Refused, Task
+from .errors import ZooError
+from .executors import Dask, InProcess, Outcome, Refused, Task
 from .grid import PlannedRun, SweepPlan
 from .observers import Observers
 from .plugins import describe
@@ -27,6 +29,9 @@ from .runs import RunResult
 Say = Callable[[str], None]
 # Told each run that ended: its result (ok, failed, or refused: not recorded) and its plan.
 Report = Callable[[RunResult, PlannedRun], None]
+
+# More local workers than this is a typo, not a machine.
+MAX_WORKERS = 1024
 
 
 @dataclass
@@ -56,6 +61,53 @@ def pending(plan: SweepPlan, done: set[str], rerun: bool = False) -> list[Planne
     return list(plan.runs) if rerun else [run for run in plan.runs if not done & set(run.keys)]
 
 
+def check_workers(workers: int, scheduler: str | None) -> None:
+    """Refuse a worker count out of range, or a count given with a cluster (whose workers are its own)."""
+    if not 1 <= workers <= MAX_WORKERS:
+        raise ZooError(f"--workers must be between 1 and {MAX_WORKERS}, got {workers}")
+    if scheduler and workers != 1:
+        raise ZooError("give --workers or --scheduler, not both: a cluster's workers are its own")
+
+
+def execute(
+    plan: SweepPlan,
+    home: Path,
+    *,
+    workers: int = 1,
+    scheduler: str | None = None,
+    device: str = "auto",
+    rerun: bool = False,
+    threads: int | None = None,
+    progress: bool = True,
+    report: Report,
+    say: Say,
+    warn: Say | None = None,
+) -> Tally:
+    """Run ``plan`` from the zoo home ``home``: here (one worker), on a LocalCluster, or on a cluster.
+
+    What `zoo sweep` and ``zoo_core.sweep()`` both do once the plan is checked; see :func:`run_sweep`.
+    """
+    check_workers(workers, scheduler)
+    # The client resolves the device only for runs on this machine; a cluster's workers do their own.
+    context = Context.create(home=home, device="auto" if scheduler else device, notify=warn or say)
+    executor = InProcess() if workers == 1 and not scheduler else Dask(workers, scheduler)
+    if not scheduler and workers > 1:
+        say(f"starting {workers} local Dask workers")
+    return run_sweep(
+        plan,
+        context,
+        executor,
+        device=device if scheduler else context.device,
+        rerun=rerun,
+        threads=threads,
+        local_data=not scheduler,
+        progress=progress,
+        report=report,
+        say=say,
+        warn=warn,
+    )
+
+
 def run_sweep(
     plan: SweepPlan,
     context: Context,
@@ -68,6 +120,7 @@ def run_sweep(
     progress: bool = True,
     report: Report,
     say: Say,
+    warn: Say | None = None,
 ) -> Tally:
     """Run what ``plan`` still needs on ``executor`` (see executors.py), recording each run here.
 
@@ -75,13 +128,16 @@ def run_sweep(
     workers read data from the client's zoo home (they share its machine); without it, each
     reads its own. A failed run is recorded and counted; a refused one (its data missing) is
     said once per model and dataset and left unrecorded, so the next sweep tries it again.
+    ``say`` is told how the sweep goes; ``warn`` (default: ``say``) what it left out and each
+    run's warnings.
     """
+    warn = warn or say
     store = context.store
     store.check()  # a database that cannot take the rows fails the sweep before anything runs
     todo = pending(plan, store.done_keys(key for run in plan.runs for key in run.keys), rerun)
     tally = Tally(plan.sweep_id, len(plan.runs), recorded_before=len(plan.runs) - len(todo))
     for what, why in plan.skipped:
-        say(f"skipped {what}: {why}")
+        warn(f"skipped {what}: {why}")
     store.add_sweep(plan.sweep_id, plan.to_json())
     if not todo:
         say(f"{plan.sweep_id}: all {len(plan.runs)} runs are recorded already (--rerun runs them again)")
@@ -98,8 +154,8 @@ def run_sweep(
             with _progress_bar(len(todo), progress) as bar:
                 for task, outcome in executor.run([task for task, _ in tasks.values()]):
                     run = tasks[task.run_id][1]
-                    result = _record(run, task, outcome, context, plan.sweep_id, say)
-                    _count(tally, run, result, say)
+                    result = _record(run, task, outcome, context, plan.sweep_id, warn)
+                    _count(tally, run, result, warn)
                     bar.set_postfix_str(f"ok {tally.ok}, failed {tally.failed}", refresh=False)
                     bar.update()
                     report(result, run)
