@@ -37,9 +37,9 @@ def test_every_public_name_is_exported_and_the_functions_shadow_no_module():
     import importlib
 
     assert all(hasattr(zoo_core, name) for name in zoo_core.__all__)
-    for module in ("zoo_core.leaderboard", "zoo_core.runs", "zoo_core.cli.results"):
+    for module in ("zoo_core.leaderboard", "zoo_core.runs", "zoo_core.cli.results", "zoo_core.sweeper"):
         importlib.import_module(module)  # importing a module by name must not replace the function
-    assert callable(zoo_core.leaderboard) and callable(zoo_core.runs)
+    assert callable(zoo_core.leaderboard) and callable(zoo_core.runs) and callable(zoo_core.sweep)
     assert sys.modules["zoo_core.leaderboard"].boards and sys.modules["zoo_core.runs"].RunConfig
 
 
@@ -119,3 +119,58 @@ def test_an_estimators_run_loads_and_predicts_labels(zoo, home):
     [ok] = zoo.json("run", "majority-class", "--dataset", "toy-points")
     trained = zoo_core.load_run(ok["run_id"], home=home)
     assert trained.predict([0.0, 0.0]).probability is None  # an estimator gives labels only
+
+
+def test_sweep_runs_a_grid_as_zoo_sweep_does_and_returns_its_runs(zoo, home):
+    frame = zoo_core.sweep("toy-mlp", grid={"hidden": [4, 8]}, seeds="0-1", home=home, threads=1, epochs=2)
+    assert [(row["hidden"], seed) for row, seed in zip(frame["hparams"], frame["seed"], strict=True)] == [
+        (4, 0), (4, 1), (8, 0), (8, 1),
+    ]  # fmt: skip
+    assert set(frame["status"]) == {"ok"} and "metrics.accuracy" in frame
+    sweep_id = frame.attrs["sweep_id"]
+    assert set(frame["sweep_id"]) == {sweep_id}
+    # The same sweep on the command line: the same id, every run recorded already.
+    args = ["toy-mlp", "--grid", "hidden=4,8", "--seeds", "0-1", "--set", "epochs=2"]
+    plan = json.loads(zoo("sweep", *args, "--dry-run", "--json").stdout)
+    assert (plan["sweep_id"], plan["done"]) == (sweep_id, 4)
+    again = zoo_core.sweep("toy-mlp", grid={"hidden": (4, 8)}, seeds=[0, 1], home=home, epochs=2)
+    assert list(again["run_id"]) == list(frame["run_id"]) and len(zoo_core.runs(home=home)) == 4
+    forced = zoo_core.sweep("toy-mlp", grid={"hidden": [4, 8]}, seeds="0-1", home=home, epochs=2, rerun=True)
+    assert not set(forced["run_id"]) & set(frame["run_id"]) and len(zoo_core.runs(home=home)) == 8
+    board = zoo_core.leaderboard("classification", home=home, sweep=sweep_id[:12])
+    printed = json.loads(zoo("leaderboard", "--sweep", sweep_id, "--format", "json").stdout)
+    assert [(b["settings"], b["runs"]) for b in printed] == [("epochs=2 hidden=4", 2), ("epochs=2", 2)]
+    assert list(board["settings"]) == [b["settings"] for b in printed]  # the JSON rounds the numbers
+    assert list(board["accuracy_mean"]) == pytest.approx([b["accuracy_mean"] for b in printed])
+
+
+def test_sweep_warns_of_what_it_leaves_out_and_refuses_bad_input_before_running(zoo, home):
+    with pytest.warns(UserWarning) as told:
+        frame = zoo_core.sweep(all_models=True, grid={"hidden": [4]}, home=home, threads=1, epochs=1)
+    assert [str(w.message) for w in told] == [
+        f"skipped {name}: it takes no hidden" for name in ("last-value", "majority-class", "toy-net")
+    ]
+    assert {w.filename for w in told} == {__file__}  # they point at the caller
+    assert sorted(frame["model"]) == ["toy-fallback", "toy-mlp"]
+    for kwargs, message in [
+        ({"grid": {"hidden": 4}}, "grid hidden must be a non-empty list of values"),
+        ({"grid": {"hidden": []}}, "grid hidden must be a non-empty list of values"),
+        ({"grid": {"hidden": ["x"]}}, "hidden expects int, got 'x'"),
+        ({"seeds": 1.5}, "seeds must be"),
+        ({"workers": 0}, "--workers must be between"),
+        ({"workers": 2, "scheduler": "tcp://127.0.0.1:1"}, "not both"),
+        ({"hiden": 4}, "did you mean 'hidden'"),
+    ]:
+        with pytest.raises(ZooError, match=message):
+            zoo_core.sweep("toy-mlp", home=home, **kwargs)
+    assert len(zoo_core.runs(home=home)) == 2
+
+
+def test_sweep_reads_a_sweep_file_and_the_arguments_override_it(zoo, home, tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.write_text('models = ["toy-mlp"]\nseeds = [0, 1]\n[grid]\nhidden = [4, 8]\n[set]\nepochs = 1\n')
+    frame = zoo_core.sweep(file=path, seeds=3, home=home, threads=1)
+    assert sorted(zip([h["hidden"] for h in frame["hparams"]], frame["seed"], strict=True)) == [
+        (4, 3),
+        (8, 3),
+    ]

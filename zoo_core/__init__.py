@@ -3,7 +3,7 @@
 Two small public surfaces, both listed in ``__all__``:
 
 - for notebooks and scripts, the zoo as a library: ``list_models``, ``create_model``,
-  ``load_dataset``, ``run``, ``load_run``, ``runs``, ``leaderboard`` and friends (see
+  ``load_dataset``, ``run``, ``sweep``, ``load_run``, ``runs``, ``leaderboard`` and friends (see
   docs/python-api.md);
 - for plugin authors: the pluggy markers, the spec records plugins return, the data-split
   type, the run records hooks receive, a recorded run's row (``find_run``), and the errors
@@ -28,6 +28,7 @@ from .api import (
     load_dataset,
     run,
     runs,
+    sweep,
 )
 from .data import Split, Splits
 from .errors import DataCorrupt, DataUnavailable, PluginError, UnknownName, ZooError
@@ -68,4 +69,5 @@ __all__ = [
     "load_run",
     "run",
     "runs",
+    "sweep",
 ]

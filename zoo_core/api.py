@@ -1,4 +1,4 @@
-"""The zoo as a library: what `zoo list`, `zoo info`, `zoo run` and `zoo leaderboard` do, as functions.
+"""The zoo as a library: what `zoo list`, `zoo info`, `zoo run`, `zoo sweep` and `zoo leaderboard` do.
 
 Every function here is re-exported by ``zoo_core``, with ``load_run`` (a trained run, ready to
 predict) from :mod:`zoo_core.trained`. None imports torch or pandas before it needs them:
@@ -9,9 +9,10 @@ listing the zoo costs what `zoo list` costs. Functions that read or write result
 from __future__ import annotations
 
 import fnmatch
+import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Union
 
 from . import layout
 from .errors import ZooError
@@ -137,11 +138,13 @@ def run(
     )
 
 
-def _rows(home: Path | str | None) -> tuple[list[dict[str, Any]], str]:
+def _rows(home: Path | str | None, sweep: str | None = None) -> tuple[list[dict[str, Any]], str]:
+    """The recorded runs (one per run ``sweep`` planned, with a sweep id), and the database's path."""
     from .store import Store
 
     database = layout.database_path(layout.zoo_home(home))
-    return Store(database).rows(), str(database)
+    store = Store(database)
+    return store.sweep_rows(sweep) if sweep else store.rows(), str(database)
 
 
 def runs(*, home: Path | str | None = None, **filters: Any) -> pd.DataFrame:
@@ -149,23 +152,27 @@ def runs(*, home: Path | str | None = None, **filters: Any) -> pd.DataFrame:
 
     ``runs(model="knn", status="ok")``. Metrics are columns named ``metrics.<name>``.
     """
-    import pandas as pd
-
-    from .leaderboard import METRIC_PREFIX
-
     rows, _ = _rows(home)
     if rows:
         unknown = sorted(set(filters) - set(rows[0]))
         if unknown:
             raise ZooError(f"runs have no column {unknown[0]!r}{suggest(unknown[0], rows[0])}")
-    kept = [row for row in rows if all(row.get(key) == value for key, value in filters.items())]
+    return _frame([row for row in rows if all(row.get(key) == value for key, value in filters.items())])
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows of the store as a DataFrame, each metric in a ``metrics.<name>`` column."""
+    import pandas as pd
+
+    from .leaderboard import METRIC_PREFIX
+
     return pd.DataFrame(
         [
             {
                 **{k: v for k, v in row.items() if k != "metrics"},
                 **{METRIC_PREFIX + name: value for name, value in row["metrics"].items()},
             }
-            for row in kept
+            for row in rows
         ]
     )
 
@@ -176,18 +183,105 @@ def leaderboard(
     home: Path | str | None = None,
     dataset: str | None = None,
     model: str | None = None,
+    sweep: str | None = None,
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """The numbers of `zoo leaderboard`: mean and std over seeds, best first within each dataset.
 
     With ``task``, that task's table; without, ``{task: table}`` for every task with runs (their
-    metrics differ). ``dataset`` and ``model`` keep only their runs.
+    metrics differ). ``dataset`` and ``model`` keep only their runs; ``sweep`` (an id, or a
+    unique start of one) the runs that sweep planned, as ``--sweep``.
     """
     from .leaderboard import boards
 
-    rows, where = _rows(home)
+    rows, where = _rows(home, sweep)
     tables = boards(rows, _registry(), where, task=task, dataset=dataset, model=model)
     if task is None:
         return tables
     import pandas as pd
 
     return tables.get(task, pd.DataFrame())
+
+
+Names = Union[str, Iterable[str]]
+
+
+def sweep(
+    models: Names = (),
+    datasets: Names = (),
+    *,
+    grid: Mapping[str, Iterable[Any]] | None = None,
+    seeds: int | str | Iterable[int] | None = None,
+    all_models: bool = False,
+    all_datasets: bool = False,
+    file: Path | str | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    rerun: bool = False,
+    home: Path | str | None = None,
+    device: str = "auto",
+    threads: int | None = None,
+    progress: bool = False,
+    **settings: Any,
+) -> pd.DataFrame:
+    """Run a grid as `zoo sweep` does, recording each run; return one row per run of the sweep.
+
+    ``models`` (or ``all_models=True``) × ``datasets`` (default: each model's own; or
+    ``all_datasets=True``) × the product of ``grid`` (``{"k": [1, 3, 5]}``) × ``seeds``
+    (``"0-4"``, ``[0, 1, 2]`` or one integer; default 0). ``settings`` are given to every run, as
+    ``--set``; ``file`` is a TOML sweep file, which the other arguments override as the command
+    line does. Every value is checked before anything runs. Runs already recorded ``ok`` are not
+    run again unless ``rerun``; ``workers`` > 1 starts a local Dask cluster, ``scheduler`` uses a
+    running one. What the sweep leaves out, and each run's warnings, come as warnings.
+
+    The rows are those of :func:`runs`, one per planned run (its newest ``ok`` row, else its
+    newest; a run refused for its data has none); ``frame.attrs["sweep_id"]`` is the sweep's id.
+    Ctrl-C stops the sweep with whole rows only and raises KeyboardInterrupt.
+    """
+    from .grid import grid_from, plan_sweep, read_sweep_file, request_from, seeds_from
+    from .hparams import check_threads
+    from .store import Store
+    from .sweeper import check_workers, execute
+
+    check_workers(workers, scheduler)
+    request = request_from(
+        read_sweep_file(Path(file)) if file is not None else {},
+        models=_tuple(models),
+        all_models=all_models,
+        datasets=_tuple(datasets),
+        all_datasets=all_datasets,
+        grid=grid_from(grid or {}),
+        fixed=settings,
+        seeds=seeds_from(seeds) if seeds is not None else None,
+    )
+    plan = plan_sweep(_registry(), request)
+    where = layout.zoo_home(home)
+
+    def say(line: str) -> None:
+        if progress:
+            print(f"zoo: {line}", file=sys.stderr)
+
+    told: list[str] = []  # warned of from here once the sweep ends, so they name the caller's line
+    tally = execute(
+        plan,
+        where,
+        workers=workers,
+        scheduler=scheduler,
+        device=device,
+        rerun=rerun,
+        threads=check_threads(threads) if threads is not None else None,
+        progress=progress,
+        report=lambda result, run: None,
+        say=say,
+        warn=told.append,
+    )
+    for line in told:
+        warnings.warn(line, stacklevel=2)
+    if tally.interrupted:
+        raise KeyboardInterrupt
+    frame = _frame(Store(layout.database_path(where)).sweep_rows(plan.sweep_id))
+    frame.attrs["sweep_id"] = plan.sweep_id
+    return frame
+
+
+def _tuple(names: Names) -> tuple[str, ...]:
+    return (names,) if isinstance(names, str) else tuple(names)
