@@ -1,10 +1,13 @@
 """Measure what docs/scaling.md cites: run folder sizes, the store's write rate, Dask's cost per task.
 
-    python benchmarks/scaling.py [--runs 10000] [--tasks 2000]
+    python benchmarks/scaling.py [--runs 10000] [--tasks 2000] [--only sizes shipped store dask]
 
-Run from the repository with zoo-core and every plugin installed. It sweeps the leaderboard's
-grid once (seed 0, offline datasets) into a scratch home, then times the client's side of
-recording and the scheduler's side of a task on their own; it prints one line per figure.
+Run from the repository with zoo-core and every plugin installed. ``sizes`` sweeps the
+leaderboard's grid once (seed 0, offline datasets) into a scratch home and measures its run
+folders; ``shipped`` trains three runs as a worker does and pickles what it sends back;
+``store`` times the client's side of recording; ``dask`` the scheduler's side of a task. It
+prints the machine first, then one line per figure (wall time, and this process's CPU time
+where waiting on the disk or on other processes could hide in the wall time).
 """
 
 from __future__ import annotations
@@ -12,14 +15,32 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import replace
+from importlib.metadata import version
 from pathlib import Path
+
+PARTS = ("sizes", "shipped", "store", "dask")
+
+
+def machine() -> None:
+    """What the figures were measured on: they mean little without it."""
+    model = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor() or "unknown CPU",
+    ) if Path("/proc/cpuinfo").exists() else platform.processor()  # fmt: skip
+    print(f"machine: {os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}, "
+          f"load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
+    libraries = ", ".join(f"{name} {version(name)}" for name in ("dask", "distributed", "torch"))
+    print(f"software: Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {libraries}")
 
 
 def folder_sizes(home: Path) -> None:
@@ -53,8 +74,10 @@ def shipped_size(home: Path) -> None:
         task = Task(
             f"size-{model}", model, dataset, {}, 0, run.keys, "cpu", 1, str(home / "shipped"), str(home)
         )
-        reply = pickle.dumps(train_task(task), protocol=5)
-        print(f"shipped reply, {model} on {dataset}: {len(reply) / 1e3:.0f} kB pickled")
+        trained = train_task(task)
+        reply = pickle.dumps(trained, protocol=5)
+        files = ", ".join(f"{name} {len(data) / 1e3:.1f}" for name, data in sorted(trained.files.items()))
+        print(f"shipped reply, {model} on {dataset}: {len(reply) / 1e3:.0f} kB pickled; files in kB: {files}")
 
 
 def store_rate(home: Path, runs: int) -> None:
@@ -80,20 +103,26 @@ def store_rate(home: Path, runs: int) -> None:
         row = replace(template.row, run_id=run_id, run_dir=str(config.run_dir), run_key=f"k{number}")
         return replace(template, config=config, row=row)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for number in range(folders):
         record(template_for(number), store, Observers(None))
-    spent = time.perf_counter() - started
+    spent, cpu = time.perf_counter() - started, time.process_time() - cpu
     kilobytes = sum(map(len, template.files.values())) / 1e3
     print(f"client recording, lenet5 folders ({kilobytes:.0f} kB): {folders} runs in {spent:.1f} s, "
-          f"{folders / spent:.0f} runs/s, {spent / folders * 1e3:.1f} ms per run")  # fmt: skip
-    started = time.perf_counter()
-    for number in range(folders, runs):
-        trained = template_for(number)
-        store.record(trained.row, trained.result.metrics)
-    spent = time.perf_counter() - started
-    if runs > folders:
-        print(f"rows alone: {runs - folders} in {spent:.1f} s, {(runs - folders) / spent:.0f} rows/s")
+          f"{folders / spent:.0f} runs/s, {spent / folders * 1e3:.1f} ms per run "
+          f"({cpu / folders * 1e3:.1f} ms CPU)")  # fmt: skip
+    # Rows alone, in blocks: does a row cost more once the store holds thousands?
+    block = max(1, (runs - folders) // 5)
+    for start in range(folders, runs, block):
+        end = min(runs, start + block)
+        started, cpu = time.perf_counter(), time.process_time()
+        for number in range(start, end):
+            trained = template_for(number)
+            store.record(trained.row, trained.result.metrics)
+        spent, cpu = time.perf_counter() - started, time.process_time() - cpu
+        print(f"rows alone, rows {start}-{end - 1}: {end - start} in {spent:.1f} s, "
+              f"{(end - start) / spent:.0f} rows/s, {spent / (end - start) * 1e3:.1f} ms per row "
+              f"({cpu / (end - start) * 1e3:.1f} ms CPU)")  # fmt: skip
     keys = [f"k{n}" for n in range(runs)]
     started = time.perf_counter()
     done = store.done_keys(keys)
@@ -120,33 +149,49 @@ def scheduler_cost(tasks: int) -> None:
         for size in (1_000, 300_000):
             payload = os.urandom(size)
             client.submit(echo, payload, pure=False).result()  # warm
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             futures = [client.submit(echo, payload, pure=False) for _ in range(tasks)]
             for future in as_completed(futures):
                 future.result()
                 future.release()
-            spent = time.perf_counter() - started
+            spent, cpu = time.perf_counter() - started, time.process_time() - cpu
+            # The LocalCluster's scheduler runs in this process: its CPU is the client's and the scheduler's.
             print(f"dask, {tasks} tasks each sending and returning {size / 1e3:.0f} kB on 2 workers: "
-                  f"{spent:.1f} s, {spent / tasks * 1e3:.2f} ms per task")  # fmt: skip
+                  f"{spent:.1f} s, {spent / tasks * 1e3:.2f} ms per task "
+                  f"({cpu / tasks * 1e3:.2f} ms CPU in the client and scheduler)")  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000, help="rows the store timing writes")
     parser.add_argument("--tasks", type=int, default=2_000, help="tasks the scheduler timing runs")
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=PARTS, help="measure only these")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="zoo-scaling-"))
     os.environ.update(ZOO_HOME=str(scratch), ZOO_OFFLINE="1")
     try:
-        print(f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
-        zoo = [sys.executable, "-m", "zoo_core"]
-        datasets = ["blobs", "breast-cancer", "digits", "noisy-sine", "random-sequences", "sine", "waveforms"]
-        sweep = ["sweep", "--all", "--dataset", *datasets, "--seeds", "0", "--quiet"]
-        subprocess.run([*zoo, *sweep], check=True, stdout=subprocess.DEVNULL)
-        folder_sizes(scratch)
-        shipped_size(scratch)
-        store_rate(scratch, args.runs)
-        scheduler_cost(args.tasks)
+        machine()
+        if "sizes" in args.only:
+            zoo = [sys.executable, "-m", "zoo_core"]
+            datasets = [
+                "blobs",
+                "breast-cancer",
+                "digits",
+                "noisy-sine",
+                "random-sequences",
+                "sine",
+                "waveforms",
+            ]
+            sweep = ["sweep", "--all", "--dataset", *datasets, "--seeds", "0", "--workers", "2", "--quiet"]
+            subprocess.run([*zoo, *sweep], check=True, stdout=subprocess.DEVNULL)
+            folder_sizes(scratch)
+        if "shipped" in args.only:
+            shipped_size(scratch)
+        if "store" in args.only:
+            store_rate(scratch, args.runs)
+        if "dask" in args.only:
+            scheduler_cost(args.tasks)
+        print(f"load average {os.getloadavg()[0]:.1f} at the end")
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
