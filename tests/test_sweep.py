@@ -196,6 +196,21 @@ def test_a_dry_run_prints_the_plan_and_writes_nothing(home, zoo):
     assert len(Store(home / "results.sqlite").rows()) == 1
 
 
+def test_a_sweep_file_plans_what_the_same_options_plan(home, tmp_path, zoo):
+    path = tmp_path / "sweep.toml"
+    path.write_text('models = ["toy-mlp"]\nseeds = "0-2"\n[grid]\nhidden = [4, 8]\n[set]\nepochs = 2\n')
+    from_file = json.loads(zoo("sweep", "--file", str(path), "--dry-run", "--json").stdout)
+    options = ["toy-mlp", "--grid", "hidden=4,8", "--seeds", "0-2", "--set", "epochs=2"]
+    assert from_file == json.loads(zoo("sweep", *options, "--dry-run", "--json").stdout)
+    assert from_file["runs"] == 6
+    # Options on the command line override the file's: here its seeds.
+    fewer = json.loads(zoo("sweep", "--file", str(path), "--seeds", "5", "--dry-run", "--json").stdout)
+    assert fewer["runs"] == 2 and fewer["sweep_id"] != from_file["sweep_id"]
+    path.write_text("[grid]\nhidden = 4\n")
+    bad = zoo("sweep", "--file", str(path), check=False)
+    assert bad.returncode == 2 and "grid hidden must be a non-empty list of values" in bad.stderr
+
+
 def test_refusals_are_said_once_and_tried_again_next_time(home, zoo):
     result = sweep(zoo, "toy-fallback", "--dataset", "toy-file", "--seeds", "0-2", check=False)
     assert result.returncode == 0
