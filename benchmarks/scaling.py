@@ -47,11 +47,12 @@ def folder_sizes(home: Path) -> None:
     """Bytes per run folder (what a worker ships back), per model on its largest dataset here."""
     from zoo_core.store import Store
 
-    sizes = {}
+    sizes, durations = {}, {}
     for row in Store(home / "results.sqlite").rows():
         folder = Path(row["run_dir"])
         files = {p.name: p.stat().st_size for p in folder.iterdir()}
         sizes[(row["model"], row["dataset"])] = (sum(files.values()), files.get("weights.pt", 0))
+        durations[(row["model"], row["dataset"])] = row["duration_s"]
     totals = sorted(total for total, _ in sizes.values())
     print(f"run folders: {len(sizes)} runs, median {statistics.median(totals) / 1e3:.0f} kB, "
           f"min {totals[0] / 1e3:.0f} kB, max {totals[-1] / 1e3:.0f} kB")  # fmt: skip
@@ -60,7 +61,9 @@ def folder_sizes(home: Path) -> None:
         if total > largest.get(model, (0, 0, ""))[0]:
             largest[model] = (total, weights, dataset)
     for model, (total, weights, dataset) in sorted(largest.items()):
-        print(f"  {model} on {dataset}: {total / 1e3:.0f} kB, of which weights.pt {weights / 1e3:.0f} kB")
+        print(f"  {model} on {dataset}: {total / 1e3:.0f} kB, of which weights.pt {weights / 1e3:.0f} kB; "
+              f"its run took {durations[(model, dataset)]:.1f} s on its worker")  # fmt: skip
+    print(f"run durations: median {statistics.median(durations.values()):.1f} s over {len(durations)} runs")
 
 
 def shipped_size(home: Path) -> None:
