@@ -160,6 +160,43 @@ def test_the_library_filters_are_the_commands(crowded, home):
     ]
 
 
+def keywords(args: list[str]) -> dict:
+    """The Python API's keywords for `zoo runs` options."""
+    names = {"--tag": "tags", "--exclude-tag": "exclude_tags", "--settings": "settings"}
+    chosen: dict = {}
+    for option, value in zip(args[::2], args[1::2]):
+        if option in names:
+            chosen.setdefault(names[option], []).append(value)
+        else:
+            chosen[option.removeprefix("--")] = value
+    return chosen
+
+
+@pytest.mark.parametrize(("args", "keep"), FILTERS, ids=[" ".join(a) or "none" for a, _ in FILTERS])
+def test_the_python_api_takes_the_commands_filters(crowded, zoo, home, args, keep):
+    import zoo_core
+
+    shown = json.loads(zoo("runs", *args, "--limit", "1000", "--json").stdout)
+    table = zoo_core.runs(home=home, **keywords(args))
+    assert list(table["run_id"]) == [r["run_id"] for r in shown]
+    assert list(table["tags"]) == [r["tags"] for r in shown]
+
+
+def test_the_python_api_keeps_plain_column_filters_beside_the_commands(crowded, home):
+    import zoo_core
+
+    table = zoo_core.runs(home=home, model="knn", seed=1, tags="smoke", settings={"k": 4})
+    assert list(table["run_id"]) == [
+        r["run_id"]
+        for r in crowded
+        if r["model"] == "knn" and r["seed"] == 1 and "smoke" in r["tags"] and r["hparams"]["k"] == 4
+    ]
+    with pytest.raises(zoo_core.ZooError, match="tag 'Smoke' must be lowercase kebab-case"):
+        zoo_core.runs(home=home, tags=["Smoke"])
+    with pytest.raises(zoo_core.ZooError, match="status must be one of ok, failed"):
+        zoo_core.runs(home=home, status="done")
+
+
 def test_since_takes_dates_times_and_ages():
     from zoo_core.queries import parse_since
 
@@ -213,6 +250,12 @@ def test_leaderboard_keeps_or_leaves_out_tagged_runs(home, zoo):
     assert "hidden=16" not in hidden and "toy-mlp" in hidden
     only = zoo("leaderboard", "--format", "csv", "--tag", "smoke").stdout
     assert "hidden=16" in only and ",1,0.2" in only and ",0.9" not in only
+    import zoo_core  # the library's leaderboard takes the same filters
+
+    assert zoo_core.leaderboard("classification", home=home, tags="smoke").to_csv(index=False) == only
+    board = zoo_core.leaderboard(home=home, exclude_tags=["smoke"], settings={"hidden": 8})
+    assert list(board["classification"]["model"]) == ["toy-mlp"]
+    assert zoo_core.leaderboard(home=home, since="2999-01-01") == {}
 
 
 @pytest.mark.parametrize(
