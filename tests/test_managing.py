@@ -66,6 +66,8 @@ def test_a_note_is_kept_in_the_store_and_cleared_by_an_empty_one(home, zoo):
     assert "note         k=3 looked best" in zoo("show", "run-a").stdout
     zoo("note", "run-a", "")
     assert json.loads(zoo("show", "run-a", "--json").stdout)["note"] == ""
+    zoo("note", "run-a", "two lines:\n\tk=3 and k=5")  # tabs and newlines are text
+    assert Store(home / "results.sqlite").find("run-a")["note"] == "two lines:\n\tk=3 and k=5"
 
 
 # Filters, on a store of 200 runs
@@ -164,7 +166,7 @@ def keywords(args: list[str]) -> dict:
     """The Python API's keywords for `zoo runs` options."""
     names = {"--tag": "tags", "--exclude-tag": "exclude_tags", "--settings": "settings"}
     chosen: dict = {}
-    for option, value in zip(args[::2], args[1::2]):
+    for option, value in zip(args[::2], args[1::2], strict=True):
         if option in names:
             chosen.setdefault(names[option], []).append(value)
         else:
@@ -206,6 +208,7 @@ def test_since_takes_dates_times_and_ages():
         parse_since("2w", now=BASE) == parse_since("2026-10-18") == parse_since(BASE.date() - timedelta(14))
     )
     assert parse_since("2026-11-01T13:00+01:00") == BASE + timedelta(hours=12)
+    assert parse_since("99999999d", now=BASE) == datetime.min.replace(tzinfo=timezone.utc)  # all of time
 
 
 def test_limit_keeps_the_newest_and_says_how_many_more(crowded, zoo):
@@ -280,6 +283,10 @@ def test_leaderboard_keeps_or_leaves_out_tagged_runs(home, zoo):
         (["runs", "--settings", "k"], "--settings expects key=value"),
         (["runs", "--settings", "hiden=8"], "no recorded run has a setting 'hiden'; did you mean 'hidden'?"),
         (["rm"], "say which runs to remove"),
+        (["note", "run-a", "caf\udce9"], "the note is not valid UTF-8"),
+        (["note", "run-a", "a\x00b"], "the note contains control characters"),
+        (["note", "run-a", "\x1b[31mred"], "the note contains control characters"),
+        (["note", "run-a", "x" * 5001], "the note is 5001 characters long; notes have at most 5000"),
         (["rm", "run-a", "--status", "failed"], "give run ids or filters"),
     ],
 )
