@@ -138,11 +138,12 @@ def run(
     )
 
 
-def _recorded(home: Path | str | None, sweep: str | None, filters: dict[str, Any]) -> list[dict[str, Any]]:
-    """The recorded runs that match ``filters`` (zoo_core.queries.select's), with their tags."""
+def _recorded(home: Path | str | None, sweep: str | None, **filters: Any) -> list[dict[str, Any]]:
+    """The recorded runs that match the ``filters`` given (not None), with their tags."""
     from .queries import recorded_runs
 
-    return recorded_runs(layout.zoo_home(home), sweep=sweep, **filters)
+    given = {key: value for key, value in filters.items() if value is not None}
+    return recorded_runs(layout.zoo_home(home), sweep=sweep, **given)
 
 
 def runs(
@@ -170,9 +171,17 @@ def runs(
 
     from .leaderboard import METRIC_PREFIX
 
-    filters = dict(model=model, dataset=dataset, status=status, tags=tags, exclude_tags=exclude_tags)
-    filters.update(since=since, settings=settings)
-    rows = _recorded(home, sweep, {key: value for key, value in filters.items() if value is not None})
+    rows = _recorded(
+        home,
+        sweep,
+        model=model,
+        dataset=dataset,
+        status=status,
+        tags=tags,
+        exclude_tags=exclude_tags,
+        since=since,
+        settings=settings,
+    )
     if rows:
         unknown = sorted(set(columns) - set(rows[0]))
         if unknown:
@@ -210,8 +219,7 @@ def leaderboard(
     """
     from .leaderboard import boards
 
-    filters = dict(tags=tags, exclude_tags=exclude_tags, since=since, settings=settings)
-    rows = _recorded(home, sweep, {key: value for key, value in filters.items() if value is not None})
+    rows = _recorded(home, sweep, tags=tags, exclude_tags=exclude_tags, since=since, settings=settings)
     where = str(layout.database_path(layout.zoo_home(home)))
     tables = boards(rows, _registry(), where, task=task, dataset=dataset, model=model)
     if task is None:
