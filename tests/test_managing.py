@@ -66,6 +66,8 @@ def test_a_note_is_kept_in_the_store_and_cleared_by_an_empty_one(home, zoo):
     assert "note         k=3 looked best" in zoo("show", "run-a").stdout
     zoo("note", "run-a", "")
     assert json.loads(zoo("show", "run-a", "--json").stdout)["note"] == ""
+    zoo("note", "run-a", "two lines:\n\tk=3 and k=5")  # tabs and newlines are text
+    assert Store(home / "results.sqlite").find("run-a")["note"] == "two lines:\n\tk=3 and k=5"
 
 
 # Filters, on a store of 200 runs
@@ -160,6 +162,43 @@ def test_the_library_filters_are_the_commands(crowded, home):
     ]
 
 
+def keywords(args: list[str]) -> dict:
+    """The Python API's keywords for `zoo runs` options."""
+    names = {"--tag": "tags", "--exclude-tag": "exclude_tags", "--settings": "settings"}
+    chosen: dict = {}
+    for option, value in zip(args[::2], args[1::2], strict=True):
+        if option in names:
+            chosen.setdefault(names[option], []).append(value)
+        else:
+            chosen[option.removeprefix("--")] = value
+    return chosen
+
+
+@pytest.mark.parametrize(("args", "keep"), FILTERS, ids=[" ".join(a) or "none" for a, _ in FILTERS])
+def test_the_python_api_takes_the_commands_filters(crowded, zoo, home, args, keep):
+    import zoo_core
+
+    shown = json.loads(zoo("runs", *args, "--limit", "1000", "--json").stdout)
+    table = zoo_core.runs(home=home, **keywords(args))
+    assert list(table["run_id"]) == [r["run_id"] for r in shown]
+    assert list(table["tags"]) == [r["tags"] for r in shown]
+
+
+def test_the_python_api_keeps_plain_column_filters_beside_the_commands(crowded, home):
+    import zoo_core
+
+    table = zoo_core.runs(home=home, model="knn", seed=1, tags="smoke", settings={"k": 4})
+    assert list(table["run_id"]) == [
+        r["run_id"]
+        for r in crowded
+        if r["model"] == "knn" and r["seed"] == 1 and "smoke" in r["tags"] and r["hparams"]["k"] == 4
+    ]
+    with pytest.raises(zoo_core.ZooError, match="tag 'Smoke' must be lowercase kebab-case"):
+        zoo_core.runs(home=home, tags=["Smoke"])
+    with pytest.raises(zoo_core.ZooError, match="status must be one of ok, failed"):
+        zoo_core.runs(home=home, status="done")
+
+
 def test_since_takes_dates_times_and_ages():
     from zoo_core.queries import parse_since
 
@@ -169,6 +208,7 @@ def test_since_takes_dates_times_and_ages():
         parse_since("2w", now=BASE) == parse_since("2026-10-18") == parse_since(BASE.date() - timedelta(14))
     )
     assert parse_since("2026-11-01T13:00+01:00") == BASE + timedelta(hours=12)
+    assert parse_since("99999999d", now=BASE) == datetime.min.replace(tzinfo=timezone.utc)  # all of time
 
 
 def test_limit_keeps_the_newest_and_says_how_many_more(crowded, zoo):
@@ -213,6 +253,12 @@ def test_leaderboard_keeps_or_leaves_out_tagged_runs(home, zoo):
     assert "hidden=16" not in hidden and "toy-mlp" in hidden
     only = zoo("leaderboard", "--format", "csv", "--tag", "smoke").stdout
     assert "hidden=16" in only and ",1,0.2" in only and ",0.9" not in only
+    import zoo_core  # the library's leaderboard takes the same filters
+
+    assert zoo_core.leaderboard("classification", home=home, tags="smoke").to_csv(index=False) == only
+    board = zoo_core.leaderboard(home=home, exclude_tags=["smoke"], settings={"hidden": 8})
+    assert list(board["classification"]["model"]) == ["toy-mlp"]
+    assert zoo_core.leaderboard(home=home, since="2999-01-01") == {}
 
 
 @pytest.mark.parametrize(
@@ -237,6 +283,10 @@ def test_leaderboard_keeps_or_leaves_out_tagged_runs(home, zoo):
         (["runs", "--settings", "k"], "--settings expects key=value"),
         (["runs", "--settings", "hiden=8"], "no recorded run has a setting 'hiden'; did you mean 'hidden'?"),
         (["rm"], "say which runs to remove"),
+        (["note", "run-a", "caf\udce9"], "the note is not valid UTF-8"),
+        (["note", "run-a", "a\x00b"], "the note contains control characters"),
+        (["note", "run-a", "\x1b[31mred"], "the note contains control characters"),
+        (["note", "run-a", "x" * 5001], "the note is 5001 characters long; notes have at most 5000"),
         (["rm", "run-a", "--status", "failed"], "give run ids or filters"),
     ],
 )

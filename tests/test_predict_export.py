@@ -186,6 +186,9 @@ def test_predict_reads_csv_rows_for_a_tabular_model(tmp_path, zoo, mlp_run):
         ("", "empty"),
         ("x1,x2\n", "empty: no rows of numbers"),
         ("1,2\n3,x\n", "line 2 is not all numbers: ['3', 'x']"),
+        ("x1,x2\n1,nan\n", "line 2 is not all finite numbers: ['1', 'nan']"),
+        ("1,2\ninf,-inf\n", "line 2 is not all finite numbers: ['inf', '-inf']"),
+        ("1e999,2\n", "line 1 is not all finite numbers: ['1e999', '2']"),
     ],
 )
 def test_a_bad_csv_file_exits_2_naming_it(tmp_path, zoo, mlp_run, content, message):
@@ -193,6 +196,28 @@ def test_a_bad_csv_file_exits_2_naming_it(tmp_path, zoo, mlp_run, content, messa
     path.write_text(content)
     result = zoo("predict", mlp_run, str(path), check=False)
     assert (result.code, result.stderr) == (2, f"zoo: error: {path}: {message}\n")
+
+
+def test_a_folder_or_a_fifo_is_not_a_file_to_predict_on(tmp_path, zoo, mlp_run, pics_run):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.csv")  # reading it would wait forever for a writer
+    (tmp_path / "folder.png").mkdir()
+    for name, message in (("folder.png", "is a folder, not a file"), ("pipe.csv", "not a regular file")):
+        path = tmp_path / name
+        for result in (
+            zoo("predict", mlp_run, str(path), check=False),
+            zoo_pics(zoo, "predict", pics_run, str(path), check=False),
+        ):
+            assert (result.code, result.stdout, result.stderr) == (2, "", f"zoo: error: {path}: {message}\n")
+
+
+def test_an_image_model_does_not_read_standard_input(zoo, pics_run):
+    result = zoo_pics(zoo, "predict", pics_run, "-", check=False)
+    assert (result.code, result.stderr) == (
+        2,
+        "zoo: error: -: images are read from files, not from standard input\n",
+    )
 
 
 def test_an_image_for_a_tabular_model_is_not_a_csv(tmp_path, zoo, mlp_run):

@@ -11,8 +11,9 @@ from __future__ import annotations
 import fnmatch
 import sys
 import warnings
+from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence, Union
 
 from . import layout
 from .errors import ZooError
@@ -138,41 +139,62 @@ def run(
     )
 
 
-def _rows(home: Path | str | None, sweep: str | None = None) -> tuple[list[dict[str, Any]], str]:
-    """The recorded runs (one per run ``sweep`` planned, with a sweep id), and the database's path."""
-    from .store import Store
+def _recorded(home: Path | str | None, sweep: str | None, **filters: Any) -> list[dict[str, Any]]:
+    """The recorded runs that match the ``filters`` given (not None), with their tags."""
+    from .queries import recorded_runs
 
-    database = layout.database_path(layout.zoo_home(home))
-    store = Store(database)
-    return store.sweep_rows(sweep) if sweep else store.rows(), str(database)
+    given = {key: value for key, value in filters.items() if value is not None}
+    return recorded_runs(layout.zoo_home(home), sweep=sweep, **given)
 
 
-def runs(*, home: Path | str | None = None, **filters: Any) -> pd.DataFrame:
-    """Every recorded run as a row, oldest first, keeping those whose columns equal ``filters``.
+def runs(
+    *,
+    home: Path | str | None = None,
+    model: str | None = None,
+    dataset: str | None = None,
+    status: str | None = None,
+    tags: str | Sequence[str] | None = None,
+    exclude_tags: str | Sequence[str] | None = None,
+    since: str | datetime | date | None = None,
+    settings: Mapping[str, Any] | Sequence[str] | None = None,
+    sweep: str | None = None,
+    **columns: Any,
+) -> pd.DataFrame:
+    """The recorded runs `zoo runs` lists, as rows, oldest first, with their tags.
 
-    ``runs(model="knn", status="ok")``. Metrics are columns named ``metrics.<name>``.
+    The filters are `zoo runs`'s (zoo_core.queries.select): ``model``, ``dataset``, ``status``,
+    ``tags`` (every one), ``exclude_tags`` (none of them), ``since`` (``"3d"``, a date),
+    ``settings`` (``{"k": 3}`` or ``["k=3"]``) and ``sweep`` (an id, or a unique start of one).
+    Any other keyword keeps the runs whose column equals it (``seed=0``). Metrics are columns
+    named ``metrics.<name>``.
     """
-    rows, _ = _rows(home)
-    if rows:
-        unknown = sorted(set(filters) - set(rows[0]))
-        if unknown:
-            raise ZooError(f"runs have no column {unknown[0]!r}{suggest(unknown[0], rows[0])}")
-    return _frame([row for row in rows if all(row.get(key) == value for key, value in filters.items())])
-
-
-def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Rows of the store as a DataFrame, each metric in a ``metrics.<name>`` column."""
     import pandas as pd
 
     from .leaderboard import METRIC_PREFIX
 
+    rows = _recorded(
+        home,
+        sweep,
+        model=model,
+        dataset=dataset,
+        status=status,
+        tags=tags,
+        exclude_tags=exclude_tags,
+        since=since,
+        settings=settings,
+    )
+    if rows:
+        unknown = sorted(set(columns) - set(rows[0]))
+        if unknown:
+            raise ZooError(f"runs have no column {unknown[0]!r}{suggest(unknown[0], rows[0])}")
+    kept = [row for row in rows if all(row.get(key) == value for key, value in columns.items())]
     return pd.DataFrame(
         [
             {
                 **{k: v for k, v in row.items() if k != "metrics"},
                 **{METRIC_PREFIX + name: value for name, value in row["metrics"].items()},
             }
-            for row in rows
+            for row in kept
         ]
     )
 
@@ -183,17 +205,23 @@ def leaderboard(
     home: Path | str | None = None,
     dataset: str | None = None,
     model: str | None = None,
+    tags: str | Sequence[str] | None = None,
+    exclude_tags: str | Sequence[str] | None = None,
+    since: str | datetime | date | None = None,
+    settings: Mapping[str, Any] | Sequence[str] | None = None,
     sweep: str | None = None,
 ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """The numbers of `zoo leaderboard`: mean and std over seeds, best first within each dataset.
 
     With ``task``, that task's table; without, ``{task: table}`` for every task with runs (their
-    metrics differ). ``dataset`` and ``model`` keep only their runs; ``sweep`` (an id, or a
-    unique start of one) the runs that sweep planned, as ``--sweep``.
+    metrics differ). The filters are :func:`runs`' (a leaderboard ranks successful runs only);
+    a ``dataset`` or ``model`` that no successful run has is a ZooError with a suggestion, as in
+    `zoo leaderboard`.
     """
     from .leaderboard import boards
 
-    rows, where = _rows(home, sweep)
+    rows = _recorded(home, sweep, tags=tags, exclude_tags=exclude_tags, since=since, settings=settings)
+    where = str(layout.database_path(layout.zoo_home(home)))
     tables = boards(rows, _registry(), where, task=task, dataset=dataset, model=model)
     if task is None:
         return tables
@@ -239,7 +267,6 @@ def sweep(
     """
     from .grid import grid_from, plan_sweep, read_sweep_file, request_from, seeds_from
     from .hparams import check_threads
-    from .store import Store
     from .sweeper import check_workers, execute
 
     check_workers(workers, scheduler)
@@ -278,7 +305,7 @@ def sweep(
         warnings.warn(line, stacklevel=2)
     if tally.interrupted:
         raise KeyboardInterrupt
-    frame = _frame(Store(layout.database_path(where)).sweep_rows(plan.sweep_id))
+    frame = runs(home=where, sweep=plan.sweep_id)
     frame.attrs["sweep_id"] = plan.sweep_id
     return frame
 

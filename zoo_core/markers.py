@@ -43,7 +43,11 @@ def mark(folder: Path, text: str) -> None:
             fcntl.flock(descriptor, fcntl.LOCK_EX)  # waits only while a `zoo gc` glances at it
         except OSError:  # a file system without locks (some network ones)
             locked = False
-    os.write(descriptor, _owned(text, locked))
+    try:
+        os.write(descriptor, _owned(text, locked))
+    except BaseException:  # a full disk: the run stops here, and the descriptor must not leak
+        os.close(descriptor)
+        raise
     _held[path] = descriptor
 
 

@@ -4,7 +4,7 @@ What a file holds depends on the model: an image model reads PNG or JPEG images 
 any colour mode); a tabular model reads CSV rows of features; a forecaster reads one column
 of values (or ``-``, standard input) and forecasts the value after its last window. A file
 that cannot be read that way is a :class:`ZooError` naming the file: empty, not an image,
-the wrong number of columns, too few values.
+the wrong number of columns, too few values, a value that is not a finite number, a folder.
 """
 
 from __future__ import annotations
@@ -80,15 +80,22 @@ def read_csv(path: str) -> list[tuple[int, list[float]]]:
             text = file.read_text()
         except UnicodeDecodeError:
             raise ZooError(f"{path}: not a CSV file (not text)") from None
+        except OSError as exc:
+            raise ZooError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     rows = []
     for line, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not any(field.strip() for field in fields):
             continue
         try:
-            rows.append((line, [float(field) for field in fields]))
+            values = [float(field) for field in fields]
         except ValueError:
             if rows or line > 1:
                 raise ZooError(f"{path}: line {line} is not all numbers: {fields!r}") from None
+            continue  # a header
+        if not all(math.isfinite(value) for value in values):
+            # nan and inf parse as floats, but no model gives a meaningful answer to them
+            raise ZooError(f"{path}: line {line} is not all finite numbers: {fields!r}")
+        rows.append((line, values))
     if not rows:
         raise ZooError(f"{path}: empty: no rows of numbers")
     return rows
@@ -127,8 +134,12 @@ def predict_files(trained: TrainedModel, paths: list[str]) -> list[tuple[str, Pr
 
 
 def _check_not_empty(file: Path, path: str) -> None:
-    if not file.is_file():
+    if file.is_dir():
+        raise ZooError(f"{path}: is a folder, not a file")
+    if not file.exists():
         raise ZooError(f"{path}: no such file")
+    if not file.is_file():
+        raise ZooError(f"{path}: not a regular file")  # a FIFO or a device: reading it could hang
     if file.stat().st_size == 0:
         raise ZooError(f"{path}: empty")
 

@@ -8,6 +8,8 @@ the same filters to rows already read. Every filter is optional and they all mus
 - ``since``: started at or after it (a datetime or date, an ISO date or time, or ``3d``, ``12h``,
   ``30m``, ``2w`` ago);
 - ``settings``: each setting (model or trainer) has this value (``{"k": 3}``, or ``["k=3"]``).
+
+It also checks what `zoo tag` and `zoo note` write: :func:`check_tag`, :func:`check_note`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,24 @@ def check_tags(tags: Tags) -> list[str]:
     return [check_tag(tag) for tag in ([tags] if isinstance(tags, str) else tags)]
 
 
+# A note is a line or a paragraph about a run, printed by `zoo show`.
+NOTE_LIMIT = 5000
+
+
+def check_note(text: str) -> str:
+    """``text`` when it can be a note: UTF-8 without control characters (tabs and newlines are
+    text), at most NOTE_LIMIT characters; else a ZooError."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ZooError("the note is not valid UTF-8") from None
+    if any((ord(c) < 32 and c not in "\t\n") or ord(c) == 127 for c in text):
+        raise ZooError("the note contains control characters; give plain text")
+    if len(text) > NOTE_LIMIT:
+        raise ZooError(f"the note is {len(text)} characters long; notes have at most {NOTE_LIMIT}")
+    return text
+
+
 def parse_since(since: str | datetime | date | None, now: datetime | None = None) -> datetime | None:
     """The moment ``since`` names, timezone-aware (UTC unless it says otherwise)."""
     if since is None or isinstance(since, datetime):
@@ -55,7 +75,10 @@ def parse_since(since: str | datetime | date | None, now: datetime | None = None
     relative = RELATIVE.match(text)
     if relative:
         amount, unit = int(relative.group(1)), UNITS[relative.group(2)]
-        return (now or datetime.now(timezone.utc)) - timedelta(**{unit: amount})
+        try:
+            return (now or datetime.now(timezone.utc)) - timedelta(**{unit: amount})
+        except OverflowError:  # before the year 1: every run was started since
+            return datetime.min.replace(tzinfo=timezone.utc)
     try:
         return _aware(datetime.fromisoformat(text))
     except ValueError:

@@ -10,8 +10,9 @@ that is really free for this run:
   or CI runner allowed 1.5 CPUs gets 1 thread);
 - minus the cores other processes keep busy right now, from a 0.1 s look at ``/proc/stat``
   (a core counts as busy once others use more than a quarter of it);
-- and no more than the model's ``prefer``: small models whose ops are too short to share
-  (the recurrent lessons) run fastest on one thread.
+- and no more than ``prefer``, where a caller gives one. No model declares a preference yet and
+  the runner passes none, so every model gets one thread per free core; small models whose ops
+  are too short to share (the recurrent lessons) would run fastest on one.
 
 Why: torch's intra-op threads meet at a barrier after every parallel op. When another process
 holds one of the cores, every op waits for the descheduled thread, and the waiting threads spin

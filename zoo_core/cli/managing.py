@@ -110,12 +110,14 @@ def cmd_tag(args: argparse.Namespace) -> int:
 
 def cmd_note(args: argparse.Namespace) -> int:
     from ..layout import database_path
+    from ..queries import check_note
     from ..store import Store
 
+    text = check_note(args.text).strip()
     home = _home(args)
     [row] = _find(home, [args.run_id])
-    Store(database_path(home)).set_note(row["run_id"], args.text.strip())
-    say(f"{'noted' if args.text.strip() else 'cleared the note of'} {row['run_id']}")
+    Store(database_path(home)).set_note(row["run_id"], text)
+    say(f"{'noted' if text else 'cleared the note of'} {row['run_id']}")
     return 0
 
 

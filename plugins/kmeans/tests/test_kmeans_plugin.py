@@ -29,9 +29,14 @@ def test_zoo_run_recovers_blobs_like_sklearn(tmp_path: Path) -> None:
         ("k=0", "k must be at least 1, got 0"),
         ("tol=-1e-4", "tol must be at least 0.0"),
         ("max_iter=0", "max_iter must be at least 1"),
+        ("tol=nan", "tol must be a finite number, got nan"),
+        ("tol=inf", "tol must be a finite number, got inf"),
+        (f"max_iter={10**20}", "max_iter must fit in a 64-bit integer"),
+        ("k=nan", "k expects int, got 'nan'"),
     ],
 )
 def test_out_of_range_settings_exit_2_before_any_data_loads(tmp_path: Path, setting, message) -> None:
     result = invoke("run", "kmeans", "--set", setting, home=tmp_path, plugins="kmeans", check=False)
-    assert result.returncode == 2 and message in result.stderr
+    assert result.returncode == 2 and result.stderr.startswith("zoo: error: ") and message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert not (tmp_path / "runs").exists()

@@ -67,11 +67,23 @@ def test_a_run_whose_data_changed_is_refused_when_loaded(tmp_path: Path, splits,
     assert f"run {run['run_id']} refers to its training data in breast-cancer (sha256:" in result.stderr
 
 
+BAD_SETTINGS = [
+    ("k=-1", "k must be at least 1, got -1"),
+    ("k=0", "k must be at least 1, got 0"),
+    ("p=0.5", "p must be at least 1.0, got 0.5"),
+    ("p=nan", "p must be a finite number, got nan"),
+    ("metric=cosine", "metric must be one of euclidean, manhattan, minkowski, got 'cosine'"),
+]
+
+
 @pytest.mark.parametrize(
-    ("setting", "message"),
-    [("k=-1", "k must be at least 1, got -1"), ("p=0.5", "p must be at least 1.0, got 0.5")],
+    ("model", "setting", "message"),
+    [
+        *[(model, *case) for model in ("knn", "sklearn-knn") for case in BAD_SETTINGS],
+        ("knn", "chunk_size=0", "chunk_size must be at least 1, got 0"),
+        ("knn", f"chunk_size={2**63}", f"chunk_size must fit in a 64-bit integer, got {2**63}"),
+    ],
 )
-@pytest.mark.parametrize("model", ["knn", "sklearn-knn"])
 def test_out_of_range_settings_exit_2_before_any_data_loads(tmp_path: Path, model, setting, message) -> None:
     result = invoke("run", model, "--set", setting, home=tmp_path, plugins="knn", check=False)
     assert result.returncode == 2 and result.stderr.strip() == f"zoo: error: {message}"

@@ -14,17 +14,6 @@ import torch.nn.functional as F
 
 from zoo_core import DatasetSpec, ZooError
 
-METRICS = ("euclidean", "manhattan", "minkowski")
-
-
-def check_hyperparameters(model: str, *, k: int, metric: str, p: float) -> None:
-    """Reject settings no KNN can use, as one-line user errors."""
-    if metric not in METRICS:
-        raise ZooError(f"{model}: unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-    if k < 1 or p <= 0:
-        raise ZooError(f"{model}: k must be >= 1 and p > 0 (got k={k}, p={p})")
-
-
 # The training points are scanned in blocks of this many. The k nearest points of a query lie
 # in the k blocks holding its k smallest block minima, so topk runs on the block minima and on
 # those few blocks only, instead of on every distance: on CPU that is most of predict's time.
@@ -65,9 +54,6 @@ class KNNClassifier:
     """
 
     def __init__(self, num_classes: int, *, k: int, metric: str, p: float, chunk_size: int) -> None:
-        check_hyperparameters("knn", k=k, metric=metric, p=p)
-        if chunk_size < 1:
-            raise ZooError(f"knn: chunk_size must be >= 1 (got {chunk_size})")
         self.num_classes = num_classes
         self.k = k
         self.metric = metric

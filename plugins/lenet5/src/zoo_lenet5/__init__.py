@@ -40,7 +40,12 @@ def zoo_models() -> list[ModelSpec]:
             name="lenet5",
             task="classification",
             factory="zoo_lenet5.model:build_lenet5",
-            summary="LeNet-5: two 5x5 convolutions with average pooling, then 120-84-classes dense layers",
+            # The README's measured numbers (seeds 0-2); `zoo info lenet5` shows what reaches 89 and 90 %.
+            summary=(
+                "LeNet-5 (two 5x5 convolutions, average pooling, 120-84 dense) on the lesson's recipe: "
+                "88.2-88.8 % on Fashion-MNIST in its 5 epochs; --epochs 10 averages 89.6 %, "
+                "--epochs 15 or lenet5-fast reach 90 %"
+            ),
             reference=REFERENCE,
             # The lesson's recipe, pinned so the README's numbers stay reproducible.
             trainer={"epochs": 5, "batch_size": 64, "lr": 1e-3, "optimizer": "adam"},
@@ -54,7 +59,10 @@ def zoo_models() -> list[ModelSpec]:
             name="lenet5-fast",
             task="classification",
             factory="zoo_lenet5.model:build_lenet5",
-            summary="LeNet-5 with a faster recipe: batch 128, one-cycle schedule peaking at lr 0.01",
+            summary=(
+                "LeNet-5 with a faster recipe: batch 128, one-cycle schedule peaking at lr 0.01; "
+                "90.7-91.0 % on Fashion-MNIST in 6 epochs"
+            ),
             reference=REFERENCE,
             # A one-cycle schedule tolerates a 10x higher peak rate than the lesson's constant
             # one; batches of 128 cost less per image on CPU than batches of 64.
