@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -178,3 +179,29 @@ def test_loading_the_plugin_does_not_import_mlflow():
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
         == "False\n"
     )
+
+
+def test_processes_starting_together_on_a_new_store_all_get_a_client(tmp_path):
+    # A sweep's workers and its client open one new SQLite store at once; MLflow's migrations of a
+    # new file must not collide ("table _alembic_tmp_experiments already exists").
+    start = tmp_path / "go"
+    script = (
+        "import pathlib, sys, time\n"
+        "from zoo_mlflow.settings import read\n"
+        "from zoo_mlflow.tracker import Tracker\n"
+        "while not pathlib.Path(sys.argv[1]).exists(): time.sleep(0.01)\n"
+        "Tracker()._client(read(pathlib.Path(sys.argv[2])))\n"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(start), str(tmp_path / "home")],
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "MLFLOW_TRACKING_URI": ""},
+        )
+        for _ in range(4)
+    ]
+    (tmp_path / "home" / "mlflow").mkdir(parents=True)
+    start.touch()
+    errors = [p.communicate(timeout=300)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0] * 4, errors

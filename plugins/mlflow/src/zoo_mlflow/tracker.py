@@ -126,8 +126,9 @@ class Tracker:
 
             if settings.artifact_root is not None:  # the local default store, in the zoo home
                 settings.artifact_root.parent.mkdir(parents=True, exist_ok=True)
-            with _quiet("mlflow.store.db.utils"):  # "Creating initial MLflow database tables..."
+            with _quiet("mlflow.store.db.utils"), _creating(settings.tracking_uri):
                 client = MlflowClient(tracking_uri=settings.tracking_uri)
+                client.search_experiments(max_results=1)  # a new SQLite store makes its tables here
             self._clients[settings.tracking_uri] = client
         return self._clients[settings.tracking_uri]
 
@@ -297,6 +298,19 @@ def reason(exc: BaseException, timeout: int) -> str:
     lines = str(exc).strip().splitlines()
     text = f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__
     return text if len(text) <= 200 else text[:199] + "…"
+
+
+@contextmanager
+def _creating(tracking_uri: str) -> Iterator[None]:
+    """One process at a time sets up a SQLite store: a sweep's workers and its client start
+    together, and MLflow's migrations of a new file collide ("table ... already exists")."""
+    if not tracking_uri.startswith("sqlite:///"):
+        yield
+        return
+    from filelock import FileLock
+
+    with FileLock(tracking_uri.removeprefix("sqlite:///") + ".lock", timeout=300):
+        yield
 
 
 @contextmanager
