@@ -76,7 +76,7 @@ def plugin(session: nox.Session, name: str) -> None:
 
 @nox.session(default=False, tags=["integration"])
 def processes(session: nox.Session) -> None:
-    """Run the core tests whose point is many real processes: concurrent runs, a fresh venv for the scaffold."""
+    """Run the core tests whose point is many processes: concurrent runs, a fresh venv for the scaffold."""
     install_zoo(session)
     session.run("pytest", "tests", "-m", "integration", "--ignore=tests/cluster", *session.posargs)
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from zoo_core.scaffold import render
-from zoo_core.testing import run_json, run_zoo
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"

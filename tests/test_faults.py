@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import torch
 
-
 BAD_LOADER = """
 from zoo_core import DatasetSpec, hookimpl
 
