@@ -106,6 +106,12 @@ def test_a_diverging_run_is_stopped_and_recorded_as_failed(home, zoo):
     assert "nan" not in board.lower() and board.count("toy-mlp") == 1
 
 
+def default_sigint() -> None:
+    """In the child before it starts: a shell that ran pytest in the background (as CI may) leaves
+    SIGINT ignored, and Python would then never raise KeyboardInterrupt; a terminal's Ctrl-C would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_slow_run(tmp_path: Path, install, home: Path, env: dict) -> tuple[subprocess.Popen, str]:
     """Start `zoo run slow-mlp` and wait until its first epoch has finished."""
     install("zoo-slow", "1.0", {"slow": "zoo_slow"}, {"zoo_slow": SLOW})
@@ -122,6 +128,7 @@ def start_slow_run(tmp_path: Path, install, home: Path, env: dict) -> tuple[subp
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     return process, wait_for(started, process)
 
@@ -247,6 +254,7 @@ def test_a_stopped_reproduce_removes_its_scratch_folder(stop, install, home, env
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     assert Path(wait_for(started, process)).is_relative_to(scratch_root)
     process.send_signal(stop)
