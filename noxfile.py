@@ -1,4 +1,5 @@
-"""Maintainer sessions. `nox` runs lint, the core tests, and each plugin's tests in its own environment."""
+"""Maintainer sessions. `nox` runs lint, the core tests, and each plugin's tests in its own environment;
+`nox -t integration` runs the slow ones that start servers, browsers, clusters and many processes."""
 
 from __future__ import annotations
 
@@ -41,9 +42,11 @@ def install_zoo(session: nox.Session, *plugins: str) -> None:
 
     A plugin that depends on another plugin of this repository gets it from here, not from PyPI.
     """
-    # Every test starts `zoo` in a fresh process; without cached bytecode each one recompiles
-    # torch's sources (about 20 s of CPU). An empty value lets Python write .pyc files again.
+    # A test that starts `zoo` in a fresh process would recompile torch's sources without cached
+    # bytecode (about 20 s of CPU). An empty value lets Python write .pyc files again, and the prefix
+    # keeps them in one folder of the session: none lands in the folders the tests check are untouched.
     session.env["PYTHONDONTWRITEBYTECODE"] = ""
+    session.env["PYTHONPYCACHEPREFIX"] = str(Path(session.virtualenv.location) / "pycache")
     wanted = sorted({*plugins, *(dep for name in plugins for dep in local_requirements(name))})
     session.install(".", *(f"./plugins/{name}" for name in wanted), "pytest")
 
@@ -69,6 +72,13 @@ def plugin(session: nox.Session, name: str) -> None:
     """Install zoo-core and one plugin alone in a fresh environment and run that plugin's tests."""
     install_zoo(session, name)
     session.run("pytest", f"plugins/{name}/tests", *session.posargs)
+
+
+@nox.session(default=False, tags=["integration"])
+def processes(session: nox.Session) -> None:
+    """Run the core tests whose point is many processes: concurrent runs, a fresh venv for the scaffold."""
+    install_zoo(session)
+    session.run("pytest", "tests", "-m", "integration", "--ignore=tests/cluster", *session.posargs)
 
 
 @nox.session(default=False, tags=["integration"])

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from zoo_core.scaffold import render
-from zoo_core.testing import run_json, run_zoo
 
 ROOT = Path(__file__).parent.parent
 DOCS = ROOT / "docs"
@@ -81,14 +80,14 @@ def test_the_one_module_plugin_passes_its_own_kit_test_file(tmp_path, home, env,
     assert re.search(r"\d+ passed", result.stdout), result.stdout
 
 
-def test_the_one_module_plugin_installs_lists_and_runs(home, env, install):
+def test_the_one_module_plugin_installs_lists_and_runs(home, install, zoo):
     install("zoo-softmax", "0.1.0", {"softmax": "zoo_softmax"}, {"zoo_softmax": example("plugin")})
-    env = {**env, "ZOO_PLUGINS": "toy,softmax"}
-    listed = json.loads(run_zoo("list", "--json", home=home, env=env).stdout)
+    env = {"ZOO_PLUGINS": "toy,softmax"}
+    listed = json.loads(zoo("list", "--json", env=env).stdout)
     assert {"name": "softmax-regression", "task": "classification", "plugin": "softmax"}.items() <= next(
         m for m in listed["models"] if m["name"] == "softmax-regression"
     ).items()
-    [result] = run_json("run", "softmax-regression", "--dataset", "toy-points", home=home, env=env)
+    [result] = zoo.json("run", "softmax-regression", "--dataset", "toy-points", env=env)
     assert result["status"] == "ok" and result["metrics"]["accuracy"] > 0.9
     [line] = (home / "runs" / "softmax-log.jsonl").read_text().splitlines()
     assert json.loads(line)["run"] == result["run_id"]

@@ -14,8 +14,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from zoo_core.testing import run_zoo
-
 BAD_LOADER = """
 from zoo_core import DatasetSpec, hookimpl
 
@@ -108,6 +106,12 @@ def test_a_diverging_run_is_stopped_and_recorded_as_failed(home, zoo):
     assert "nan" not in board.lower() and board.count("toy-mlp") == 1
 
 
+def default_sigint() -> None:
+    """In the child before it starts: a shell that ran pytest in the background (as CI may) leaves
+    SIGINT ignored, and Python would then never raise KeyboardInterrupt; a terminal's Ctrl-C would."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start_slow_run(tmp_path: Path, install, home: Path, env: dict) -> tuple[subprocess.Popen, str]:
     """Start `zoo run slow-mlp` and wait until its first epoch has finished."""
     install("zoo-slow", "1.0", {"slow": "zoo_slow"}, {"zoo_slow": SLOW})
@@ -124,6 +128,7 @@ def start_slow_run(tmp_path: Path, install, home: Path, env: dict) -> tuple[subp
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     return process, wait_for(started, process)
 
@@ -138,8 +143,8 @@ def wait_for(started: Path, process: subprocess.Popen) -> str:
     return started.read_text()
 
 
-def test_ctrl_c_records_nothing_and_marks_the_folder_incomplete(tmp_path, install, home, env):
-    run_zoo("run", "toy-mlp", "--quiet", home=home, env=env)
+def test_ctrl_c_records_nothing_and_marks_the_folder_incomplete(tmp_path, install, home, env, zoo):
+    zoo("run", "toy-mlp", "--quiet")  # only the interrupted run needs a process of its own
     process, run_id = start_slow_run(tmp_path, install, home, env)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
@@ -150,20 +155,21 @@ def test_ctrl_c_records_nothing_and_marks_the_folder_incomplete(tmp_path, instal
     assert integrity(home / "results.sqlite") == "ok"
 
 
-def test_a_killed_run_records_nothing_and_the_store_stays_valid(tmp_path, install, home, env):
-    run_zoo("run", "toy-mlp", "--quiet", home=home, env=env)
+def test_a_killed_run_records_nothing_and_the_store_stays_valid(tmp_path, install, home, env, zoo):
+    zoo("run", "toy-mlp", "--quiet")  # only the killed run needs a process of its own
     process, run_id = start_slow_run(tmp_path, install, home, env)
     process.kill()
     process.communicate(timeout=60)
     assert process.returncode == -signal.SIGKILL
     assert "has not finished" in (home / "runs" / run_id / "INCOMPLETE").read_text()
     assert integrity(home / "results.sqlite") == "ok"
-    shown = run_zoo("show", run_id, home=home, env=env, check=False)
+    shown = zoo("show", run_id, check=False)
     assert shown.returncode == 2 and f"run {run_id} did not finish (interrupted or killed)" in shown.stderr
-    run_zoo("run", "toy-mlp", "--seed", "1", "--quiet", home=home, env=env)  # the store still takes runs
+    zoo("run", "toy-mlp", "--seed", "1", "--quiet")  # the store still takes runs
     assert sorted(r["seed"] for r in rows(home)) == [0, 1]
 
 
+@pytest.mark.integration  # eight processes each importing torch: `nox -s processes`
 def test_eight_concurrent_runs_all_land_once(home, env):
     processes = [
         subprocess.Popen(
@@ -248,6 +254,7 @@ def test_a_stopped_reproduce_removes_its_scratch_folder(stop, install, home, env
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     assert Path(wait_for(started, process)).is_relative_to(scratch_root)
     process.send_signal(stop)

@@ -35,3 +35,12 @@ def test_the_leaderboard_block_is_there_for_nox_to_rewrite():
     text = README.read_text()
     assert text.count("<!-- leaderboard:start -->") == 1 and text.count("<!-- leaderboard:end -->") == 1
     assert text.index("<!-- leaderboard:start -->") < text.index("<!-- leaderboard:end -->")
+
+
+def test_ci_runs_the_readmes_test_command():
+    block = re.search(r"^Run the tests.*?```bash\n(.*?)\n```", README.read_text(), re.S | re.M)
+    assert block, "README.md lost its test command"
+    install, command = block.group(1).split(" && ", 1)
+    assert install == "python3 -m pip install uv nox"
+    ci = (README.parent / ".ci" / "run").read_text().splitlines()
+    assert [line for line in ci if line and not line.startswith("#")][-1] == command

@@ -92,6 +92,7 @@ def fresh_env(tmp_path):
     return run
 
 
+@pytest.mark.integration  # builds a virtual environment and installs torch into it: `nox -s processes`
 def test_generated_plugin_lists_runs_and_passes_the_kit_in_a_fresh_environment(fresh_env, tmp_path):
     listed = json.loads(fresh_env("zoo", "list", "--json").stdout)
     by_kind = {
