@@ -52,16 +52,20 @@ def _figure(width: float = 6.4, height: float = 4.8) -> Figure:
     return figure
 
 
-def loss_curve(
+def loss_curve(history: Sequence[float], path: Path, **labels: Any) -> None:
+    """Draw :func:`loss_figure` into ``path``."""
+    loss_figure(history, **labels).savefig(path, dpi=100)
+
+
+def loss_figure(
     history: Sequence[float],
-    path: Path,
     *,
     title: str,
     xlabel: str = "epoch",
     ylabel: str = "training loss",
     validation: Mapping[str, Sequence[float]] | None = None,
     best_epoch: int | None = None,
-) -> None:
+) -> Figure:
     """``history`` (the training loss, or an estimator's ``ylabel``) per ``xlabel``; each validation
     metric on a second axis with its own scale, and the best epoch marked.
 
@@ -89,16 +93,31 @@ def loss_curve(
             )
         right.set_ylabel("validation " + ", ".join(sorted(validation)))
     for axis in axes:
-        axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # no tick at epoch 2.5
+        # No tick at epoch 2.5, even when the axis holds a single whole number.
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         axis.ticklabel_format(axis="y", useOffset=False)  # no "+0.4" over an axis of nearly equal values
         _widen_flat(axis)
     if steps <= 2:
         ax.set_xlim(0.5, steps + 0.5)  # room either side of one or two points
+    if steps == 1:  # one point per curve: say its value, left of the marker for the left axis
+        for n, line in enumerate(lines):
+            axis, side = (ax, -1) if n == 0 else (axes[-1], 1)
+            value = line.get_ydata()[0]
+            axis.annotate(
+                f"{value:.4g}",
+                (1, value),
+                xytext=(side * 12, 0),
+                textcoords="offset points",
+                ha="right" if side < 0 else "left",
+                va="center",
+                color=line.get_color(),
+            )
+        best_epoch = None  # the only epoch is the best: a line through it says nothing
     if best_epoch:
         lines.append(ax.axvline(best_epoch, color="0.5", linestyle="--", label=f"best epoch ({best_epoch})"))
     if len(lines) > 1:
         ax.legend(handles=lines)
-    figure.savefig(path, dpi=100)
+    return figure
 
 
 def _widen_flat(ax: Any) -> None:
