@@ -131,6 +131,8 @@ def fit(
     criterion = loss_fn(task)
     train, held_out = holdout(train, val_fraction, seed=seed, task=task)
     watch = Watch(held_out, task, metric, criterion) if held_out is not None else None
+    if patience and watch is None:  # the settings check refuses this for users; a caller's bug here
+        raise ValueError("patience needs a validation split: give val_fraction > 0")
     opt = make_optimizer(model, optimizer, lr, weight_decay)
     n = len(train)
     steps = -(-n // batch_size)
