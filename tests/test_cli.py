@@ -101,7 +101,7 @@ def test_seeds_and_all(home, zoo):
 
 
 def test_fallback_only_when_the_dataset_was_not_asked_for(home, zoo):
-    result = zoo("run", "toy-fallback", "--json")
+    result = zoo("run", "toy-fallback", "--json", "--quiet")  # --quiet: no epoch lines, the notice stays
     fallen_back = json.loads(result.stdout)
     assert fallen_back["dataset"] == "toy-points"
     # The fallback dataset's own defaults apply, exactly as if it had been asked for.

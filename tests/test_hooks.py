@@ -112,9 +112,13 @@ def test_hook_zoo_epoch_finished(zoo, observed):
     [run] = zoo.json("run", "toy-mlp", "--quiet", env=env)
     epochs = [c for c in calls() if c[0] == "epoch"]
     assert [c[2] for c in epochs] == [1, 2, 3]
-    assert all(c[1] == run["run_id"] and 0 < c[3] < 10 and c[4] == {} for c in epochs)
+    assert all(c[1] == run["run_id"] and 0 < c[3] < 10 for c in epochs)
+    # The dataset's primary metric on the held-out 10% of the training set, after each epoch.
+    assert all(set(c[4]) == {"accuracy"} and 0 <= c[4]["accuracy"] <= 1 for c in epochs)
+    zoo.json("run", "toy-mlp", "--set", "val_fraction=0", "--quiet", env=env)
+    assert [c[4] for c in calls() if c[0] == "epoch"][3:] == [{}, {}, {}]  # nothing held out
     zoo.json("run", "majority-class", "--dataset", "toy-points", "--quiet", env=env)
-    assert len([c for c in calls() if c[0] == "epoch"]) == 3  # an estimator has no epochs
+    assert len([c for c in calls() if c[0] == "epoch"]) == 6  # an estimator has no epochs
 
 
 def test_hook_zoo_run_finished(zoo, observed, home):

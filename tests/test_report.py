@@ -77,9 +77,10 @@ def test_a_run_page_shows_config_provenance_metrics_curves_and_plots(reported):
     assert "curves.png" in " ".join(curves.images) and "confusion_matrix.png" in " ".join(curves.images)
     assert curves.shows("The trainer's settings") and curves.shows("sha256:")
     assert curves.shows("accuracy") and curves.shows("↑ higher is better")
-    # A run without stored curves shows the loss curve its folder holds.
+    # A real run stores its curves (training loss, validation accuracy): the page draws them.
     [other] = [p for p in (reported.site / "runs").glob("*toy-mlp*s0*.html")]
-    assert "loss_curve.png" in " ".join(Page(other).images)
+    assert "curves.png" in " ".join(Page(other).images)
+    assert Page(other).shows("training loss and validation accuracy")
     failed = Page(reported.site / "runs" / f"{page_name(reported.failed_run)}.html")
     assert failed.shows("failed") and failed.shows(f"RuntimeError: {reported.hostile}")
 

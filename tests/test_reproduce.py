@@ -29,6 +29,8 @@ def test_a_row_records_what_a_rerun_needs(home, zoo):
             "optimizer": "adam",
             "schedule": "constant",
             "weight_decay": 0.0,
+            "val_fraction": 0.1,
+            "patience": 0,
         }
     )
     assert row["config"]["seed"] == 4 and row["config"]["dataset"] == "toy-points"

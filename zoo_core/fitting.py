@@ -9,24 +9,27 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Collection
+from typing import TYPE_CHECKING, Any, Callable, Collection, Mapping
 
 from .runs import Estimator
 
 if TYPE_CHECKING:
     from .data import Split
     from .planning import Plan
+    from .specs import MetricSpec
+    from .training import History
 
-OnEpoch = Callable[[int, float], Any]
+# on_epoch(epoch, training loss, validation scores by metric name)
+OnEpoch = Callable[[int, float, Mapping[str, float]], Any]
 
 
 @dataclass(frozen=True)
 class Fitted:
-    """A trained model, its predictions on the test inputs (NumPy), and its loss history."""
+    """A trained model, its predictions on the test inputs (NumPy), and what training went through."""
 
     model: Any
     predictions: Any
-    history: list[float]
+    history: History
 
 
 def seed_everything(seed: int) -> None:
@@ -52,10 +55,15 @@ def fit_model(
     train: Split,
     test: Split,
     *,
-    progress: bool = False,
+    progress: int = 0,
     on_epoch: OnEpoch | None = None,
+    metric: MetricSpec | None = None,
 ) -> Fitted:
-    """Seed, build ``plan``'s model, fit it on ``train`` and predict ``test`` (both on ``device``)."""
+    """Seed, build ``plan``'s model, fit it on ``train`` and predict ``test`` (both on ``device``).
+
+    A gradient-trained model validates on its ``val_fraction`` of ``train`` with ``metric`` (the
+    dataset's primary metric; None: the validation loss). ``progress``: see ``training.Progress``.
+    """
     import torch
 
     from . import training
@@ -77,6 +85,7 @@ def fit_model(
             progress=progress,
             label=spec.name,
             on_epoch=on_epoch,
+            metric=metric,
             **plan.settings.trainer,
         )
         predictions = training.predict(model, test.x, task=spec.task)
@@ -86,7 +95,9 @@ def fit_model(
                 f"{spec.name} is declared gradient=False but {type(model).__name__} lacks "
                 "fit/predict/state_dict"
             )
-        history = [float(loss) for loss in model.fit(train.x, train.y) or []]
+        losses = [float(loss) for loss in model.fit(train.x, train.y) or []]
+        # An estimator says what its history measures (K-Means: "inertia"); it runs in iterations.
+        history = training.History(losses, unit="iteration", loss_name=getattr(model, "history_name", "loss"))
         with torch.no_grad():
             predictions = model.predict(test.x)
     return Fitted(model, predictions.detach().cpu().numpy(), history)

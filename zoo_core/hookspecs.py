@@ -93,8 +93,9 @@ def zoo_epoch_finished(config: RunConfig, epoch: int, loss: float, validation: M
     :param config: The run being trained.
     :param epoch: The epoch that just finished, counting from 1.
     :param loss: The mean training loss over that epoch.
-    :param validation: The task's metrics on the validation split after this epoch; empty
-        when the run holds out no validation data.
+    :param validation: The dataset's primary metric on the run's validation split (its
+        ``val_fraction`` of the training set) after this epoch, e.g. ``{"accuracy": 0.87}``;
+        empty when the run holds out no validation data (``val_fraction=0``).
     :return: Nothing; return values are ignored.
 
     Use in plugins:

@@ -13,7 +13,7 @@ from typing import Any, Mapping
 
 from .errors import ZooError
 from .names import suggest
-from .recipe import POSITIVE, TRAINER_BOUNDS, TRAINER_CHOICES, TRAINER_DEFAULTS
+from .recipe import BELOW_ONE, POSITIVE, TRAINER_BOUNDS, TRAINER_CHOICES, TRAINER_DEFAULTS
 from .specs import ModelSpec
 
 # Limits on the numbers a command line gives outside of a model's settings.
@@ -133,6 +133,14 @@ def check_settings(model: ModelSpec, settings: Mapping[str, Any]) -> None:
         for key in POSITIVE:
             if key in settings and not settings[key] > 0:
                 raise ZooError(f"{key} must be positive, got {settings[key]}")
+        for key in BELOW_ONE:
+            if key in settings and not settings[key] < 1:
+                raise ZooError(f"{key} must be at least 0 and below 1, got {settings[key]}")
+        if settings.get("patience") and not settings.get("val_fraction"):
+            raise ZooError(
+                f"patience={settings['patience']} stops on the validation score, but val_fraction is 0, "
+                "so nothing is held out to score: add --set val_fraction=0.1"
+            )
     choices = {**TRAINER_CHOICES, **model.choices} if model.gradient else dict(model.choices)
     for key, allowed in choices.items():
         if key in settings and settings[key] not in allowed:

@@ -452,7 +452,8 @@ class _Kit:
             key: value.detach().clone() if isinstance(value, torch.Tensor) else value
             for key, value in fitted.model.state_dict().items()
         }
-        run = TinyRun(plan.dataset.spec.name, fitted.predictions, fitted.history, state, len(splits.test))
+        losses = fitted.history.loss
+        run = TinyRun(plan.dataset.spec.name, fitted.predictions, losses, state, len(splits.test))
         self.runs.setdefault(name, run)
         return run
 

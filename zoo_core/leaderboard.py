@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from .errors import ZooError
 from .names import suggest
 from .plots import Bar, Panel
+from .recipe import recorded_trainer
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,7 +72,8 @@ def runs_frame(rows: Iterable[Mapping[str, Any]], defaults: Defaults) -> pd.Data
     for row in rows:
         if row["status"] != "ok":
             continue
-        settings = {**row["hparams"], **row.get("trainer", {})}
+        # A run recorded before a trainer setting existed is labelled with what it did without it.
+        settings = {**row["hparams"], **recorded_trainer(row.get("trainer") or {})}
         record = {k: v for k, v in row.items() if k != "metrics"}
         record["settings"] = settings_label(settings, defaults(row["model"], row["dataset"]))
         record.update({METRIC_PREFIX + name: value for name, value in row["metrics"].items()})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from .errors import ZooError
 
@@ -52,36 +52,81 @@ def _figure(width: float = 6.4, height: float = 4.8) -> Figure:
     return figure
 
 
-def loss_curve(
+def loss_curve(history: Sequence[float], path: Path, **labels: Any) -> None:
+    """Draw :func:`loss_figure` into ``path``."""
+    loss_figure(history, **labels).savefig(path, dpi=100)
+
+
+def loss_figure(
     history: Sequence[float],
-    path: Path,
     *,
     title: str,
     xlabel: str = "epoch",
+    ylabel: str = "training loss",
     validation: Mapping[str, Sequence[float]] | None = None,
     best_epoch: int | None = None,
-) -> None:
-    """The training loss per epoch; each validation metric on a second axis (its own scale), if any."""
+) -> Figure:
+    """``history`` (the training loss, or an estimator's ``ylabel``) per ``xlabel``; each validation
+    metric on a second axis with its own scale, and the best epoch marked.
+
+    Epochs and iterations are whole numbers, so are the ticks. A single point is drawn as a large
+    marker in the middle of a unit-wide axis, not a dot on an axis spanning 0.96 to 1.04.
+    """
     from matplotlib.ticker import MaxNLocator
 
     figure = _figure()
     ax = figure.add_subplot()
-    marker = "o" if len(history) < 30 else None
-    lines = ax.plot(range(1, len(history) + 1), history, marker=marker, label="training loss")
-    ax.set(title=title, xlabel=xlabel, ylabel="training loss")
+    steps = len(history)
+    marker = "o" if steps < 30 else None
+    size = 10 if steps == 1 else 5
+    lines = ax.plot(range(1, steps + 1), history, marker=marker, markersize=size, label=ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(alpha=0.3)
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no tick at 2.5
+    axes = [ax]
     if validation:
         right = ax.twinx()
+        axes.append(right)
         for n, (name, values) in enumerate(sorted(validation.items()), start=1):
-            steps = range(1, len(values) + 1)
-            lines += right.plot(steps, values, marker=marker, color=f"C{n}", label=f"validation {name}")
+            points = range(1, len(values) + 1)
+            lines += right.plot(
+                points, values, marker=marker, markersize=size, color=f"C{n}", label=f"validation {name}"
+            )
         right.set_ylabel("validation " + ", ".join(sorted(validation)))
+    for axis in axes:
+        # No tick at epoch 2.5, even when the axis holds a single whole number.
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        axis.ticklabel_format(axis="y", useOffset=False)  # no "+0.4" over an axis of nearly equal values
+        _widen_flat(axis)
+    if steps <= 2:
+        ax.set_xlim(0.5, steps + 0.5)  # room either side of one or two points
+    if steps == 1:  # one point per curve: say its value, left of the marker for the left axis
+        for n, line in enumerate(lines):
+            axis, side = (ax, -1) if n == 0 else (axes[-1], 1)
+            value = line.get_ydata()[0]
+            axis.annotate(
+                f"{value:.4g}",
+                (1, value),
+                xytext=(side * 12, 0),
+                textcoords="offset points",
+                ha="right" if side < 0 else "left",
+                va="center",
+                color=line.get_color(),
+            )
+        best_epoch = None  # the only epoch is the best: a line through it says nothing
     if best_epoch:
         lines.append(ax.axvline(best_epoch, color="0.5", linestyle="--", label=f"best epoch ({best_epoch})"))
     if len(lines) > 1:
         ax.legend(handles=lines)
-    figure.savefig(path, dpi=100)
+    return figure
+
+
+def _widen_flat(ax: Any) -> None:
+    """Give a curve with (nearly) one value a visible range around it instead of a hairline one."""
+    low, high = ax.get_ylim()
+    middle = (low + high) / 2
+    spread = max(abs(middle) * 0.05, 1e-3)
+    if high - low < spread:
+        ax.set_ylim(middle - spread, middle + spread)
 
 
 def confusion_matrix(

@@ -6,7 +6,7 @@ change. They never reach a model's factory, and a model's own hyperparameters ne
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 TRAINER_DEFAULTS: dict[str, Any] = {
     "epochs": 5,
@@ -16,6 +16,11 @@ TRAINER_DEFAULTS: dict[str, Any] = {
     "optimizer": "adam",
     # "onecycle" warms the learning rate up to ``lr`` and anneals it to near zero over the run.
     "schedule": "constant",
+    # The share of the training set held out (seeded) to score the model on after each epoch; 0: none.
+    "val_fraction": 0.1,
+    # Stop once the validation score has not improved for this many epochs, keeping the best
+    # epoch's weights; 0: run every epoch.
+    "patience": 0,
 }
 TRAINER_CHOICES: dict[str, tuple[str, ...]] = {
     "optimizer": ("adam", "adamw", "sgd"),
@@ -28,5 +33,17 @@ TRAINER_BOUNDS: dict[str, tuple[float | None, float | None]] = {
     "batch_size": (None, 2**31 - 1),
     "lr": (None, 1e6),
     "weight_decay": (0.0, 1e6),
+    "val_fraction": (0.0, None),  # and below 1 (BELOW_ONE): something must be left to train on
+    "patience": (0, 100_000),
 }
 POSITIVE = ("epochs", "batch_size", "lr")
+BELOW_ONE = ("val_fraction",)
+
+# Settings added after runs were recorded without them, and what those runs did instead: a stored
+# run whose trainer lacks one trained with this value (on its whole training set, every epoch).
+ADDED_LATER: dict[str, Any] = {"val_fraction": 0.0, "patience": 0}
+
+
+def recorded_trainer(trainer: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored run's trainer settings as it ran, the settings added since it was recorded included."""
+    return {**ADDED_LATER, **trainer} if trainer else {}

@@ -465,6 +465,8 @@ def _curves(row: Mapping[str, Any], registry: Registry, images: Path) -> str:
     }
     entry = registry.models.get(row["model"])
     xlabel = "iteration" if entry is not None and not entry.spec.gradient else "epoch"
+    xlabel = training.get("unit") or xlabel
+    ylabel = training.get("loss_name") or "training loss"
     best = training.get("best_epoch")
     images.mkdir(parents=True, exist_ok=True)
     loss_curve(
@@ -472,6 +474,7 @@ def _curves(row: Mapping[str, Any], registry: Registry, images: Path) -> str:
         images / "curves.png",
         title=f"{row['model']} on {row['dataset']} (seed {row['seed']})",
         xlabel=xlabel,
+        ylabel=ylabel,
         validation=validation,
         best_epoch=int(best) if best else None,
     )
@@ -480,7 +483,7 @@ def _curves(row: Mapping[str, Any], registry: Registry, images: Path) -> str:
         for label, key in (("epochs run", "epochs"), ("best epoch", "best_epoch"), ("stopped", "stop_reason"))
         if training.get(key) not in (None, "")
     ]
-    caption = "training loss" + (" and validation " + ", ".join(sorted(validation)) if validation else "")
+    caption = ylabel + (" and validation " + ", ".join(sorted(validation)) if validation else "")
     return _picture(page_name(row["run_id"]), "curves.png", caption) + (_facts(said) if said else "")
 
 

@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from . import layout
 from .errors import ZooError
+from .recipe import recorded_trainer
 from .store import Store
 
 # Compared between the stored run and the re-run; a difference explains a mismatch, it is not one.
@@ -114,7 +115,8 @@ def reproduce(
                 notify=notify,
             )
             assert context.registry is not None
-            settings = {**stored["hparams"], **stored.get("trainer", {})}
+            # A run recorded before val_fraction and patience existed trained without them.
+            settings = {**stored["hparams"], **recorded_trainer(stored.get("trainer") or {})}
             plan = plan_run(context.registry, stored["model"], stored["dataset"], settings)
             result = Run(plan, stored["seed"], context).execute()
             [rerun] = Store(layout.database_path(scratch)).rows()

@@ -61,7 +61,7 @@ class Context:
     results: Path
     device: str = "auto"
     threads: int | None = None
-    progress: bool = False
+    progress: int = 0  # what training says on stderr: 0 nothing, 1 a line per epoch, 2 per step too
     notify: Notify = lambda message: None
     registry: Registry | None = None
     plugins: LoadedPlugins | None = None
@@ -222,12 +222,13 @@ class Run:
             )
             if status == "refused":  # bad input: there is nothing to record
                 return Trained(config, result, None, exception=exception)
-            recorded = row(config, result, provenance, started_at, torch.__version__)
+            recorded = row(config, result, provenance, started_at, torch.__version__, curves)
             return Trained(config, result, recorded, exception=exception)
 
-        num_params, kept = 0, {}
+        num_params, kept, curves = 0, {}, {}
         try:
             fitted = self._fit(config, splits)
+            curves = fitted.history.to_json()
             # The trained model is kept before anything else can fail: scores and plots come after.
             source = DataSource(config.dataset, provenance.dataset_fingerprint)
             with writing(f"the weights of run {config.run_id}", lost):
@@ -274,6 +275,8 @@ class Run:
         return Trained(config, result, row(config, result, unknown, started_at, ""), files)
 
     def _fit(self, config: RunConfig, splits: Any) -> Fitted:
+        """Train on the training split (less the ``val_fraction`` it validates on); predict the test split."""
+        assert self.context.registry is not None
         train, test = splits.train.to(config.device), splits.test.to(config.device)
         fitted = fit_model(
             self.plan,
@@ -282,7 +285,8 @@ class Run:
             train,
             test,
             progress=self.context.progress,
-            on_epoch=lambda epoch, loss: self.observers.epoch(config, epoch, loss, {}),
+            on_epoch=lambda epoch, loss, validation: self.observers.epoch(config, epoch, loss, validation),
+            metric=self.context.registry.primary_metric(config.dataset, config.task),
         )
         check_finite_model(fitted, config.task)
         return fitted
@@ -310,9 +314,17 @@ class Run:
         (folder / layout.METRICS).write_text(json.dumps(finite_or_none(metrics), indent=2) + "\n")
         title = f"{config.model} on {config.dataset} (seed {config.seed})"
         predictions = fitted.predictions
-        if fitted.history:
-            xlabel = "epoch" if self.plan.model.spec.gradient else "iteration"
-            plots.loss_curve(fitted.history, folder / "loss_curve.png", title=title, xlabel=xlabel)
+        history = fitted.history
+        if history.loss:
+            plots.loss_curve(
+                history.loss,
+                folder / "loss_curve.png",
+                title=title,
+                xlabel=history.unit,
+                ylabel=history.loss_name if history.unit != "epoch" else "training loss",
+                validation=history.validation,
+                best_epoch=history.best_epoch,
+            )
         if config.task == "classification":
             targets = splits.test.y.cpu().numpy()
             path = folder / "confusion_matrix.png"
@@ -373,9 +385,14 @@ def write_run_folder(config: RunConfig, files: Mapping[str, bytes]) -> None:
 
 
 def row(
-    config: RunConfig, result: RunResult, provenance: Provenance, started_at: str, torch_version: str
+    config: RunConfig,
+    result: RunResult,
+    provenance: Provenance,
+    started_at: str,
+    torch_version: str,
+    curves: Mapping[str, Any] | None = None,
 ) -> RunRow:
-    """The results row of a run."""
+    """The results row of a run; ``curves`` are what training went through (``History.to_json``)."""
     return RunRow(
         config.run_id,
         config.model,
@@ -404,7 +421,7 @@ def row(
         git_commit=provenance.git_commit,
         core_git_commit=provenance.core_git_commit,
         folder_bytes=result.folder_bytes,
-        training=kept_data(result),
+        training={**(curves or {}), **kept_data(result)},
         run_key=config.key,
     )
 

@@ -152,8 +152,9 @@ class Estimator(Protocol):
     """A model that fits itself (KNN, K-Means, baselines) instead of using the trainer.
 
     Tensors arrive already on the run's device. ``fit`` may return a per-iteration loss
-    history, which the run folder plots as its loss curve. ``predict`` returns labels for
-    classification and clustering, values for forecasting. ``state_dict`` is what the run
+    history, which the run folder plots as its loss curve; an optional ``history_name``
+    attribute says what it measures (K-Means: ``"inertia"``; default ``"loss"``). ``predict``
+    returns labels for classification and clustering, values for forecasting. ``state_dict`` is what the run
     folder saves as the trained weights; ``load_state_dict(state)`` (not required to run, but
     checked by the conformance kit) puts it back, so that a recorded run can be loaded and
     predict (``zoo_core.load_run``, `zoo predict`).

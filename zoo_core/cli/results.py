@@ -177,6 +177,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("git commit", row["git_commit"] or "-"),
         ("core commit", row["core_git_commit"] or "-"),
         ("data", row["dataset_fingerprint"] or "-"),
+        *training_fields(row.get("training") or {}),
     ]
     width = max(len(key) for key, _ in fields)
     for key, value in fields:
@@ -195,3 +196,20 @@ def cmd_show(args: argparse.Namespace) -> int:
             "was stopped right after recording it"
         )
     return 0
+
+
+def training_fields(training: dict[str, Any]) -> list[tuple[str, Any]]:
+    """What training went through, as `zoo show` lines: epochs run, the best epoch, why it stopped."""
+    fields: list[tuple[str, Any]] = []
+    if "epochs" in training:
+        fields.append(("epochs run", training["epochs"]))
+    if training.get("best_epoch") is not None:
+        scores = [
+            f"validation {name} {values[training['best_epoch'] - 1]:.6g}"
+            for name, values in sorted((training.get("validation") or {}).items())
+            if len(values) >= training["best_epoch"]
+        ]
+        fields.append(("best epoch", ", ".join([str(training["best_epoch"]), *scores])))
+    if training.get("stop_reason"):
+        fields.append(("stopped", training["stop_reason"]))
+    return fields

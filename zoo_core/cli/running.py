@@ -24,6 +24,13 @@ def register(commands: Any) -> None:
         "--dataset", type=arguments.name, help="dataset name (default: the model's default dataset)"
     )
     p.add_argument("--epochs", type=int, help="training epochs (gradient-trained models)")
+    p.add_argument(
+        "--patience",
+        type=int,
+        metavar="N",
+        help="stop when the validation score has not improved for N epochs and keep the best epoch's "
+        "weights (the trainer setting patience; validates on val_fraction of the training set)",
+    )
     seeds = p.add_mutually_exclusive_group()
     seeds.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     seeds.add_argument("--seeds", help="comma-separated seeds, one run each, e.g. 0,1,2")
@@ -34,7 +41,9 @@ def register(commands: Any) -> None:
     p.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter (repeatable)"
     )
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("--quiet", action="store_true", help="no progress: no bar, no line per epoch")
+    talk.add_argument("--verbose", action="store_true", help="a progress line per training step too")
     p.add_argument(
         "--store-data",
         action="store_true",
@@ -79,15 +88,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise ZooError("give a model name or --all, not both" if args.name else "give a model name or --all")
     seeds = parse_seeds(args)
     overrides: dict[str, Any] = parse_assignments(args.set or [])
-    if args.epochs is not None:
-        overrides["epochs"] = args.epochs
+    for option in ("epochs", "patience"):
+        if getattr(args, option) is not None:
+            overrides[option] = getattr(args, option)
     threads = check_threads(args.threads) if args.threads is not None else None
     found = registry()
     context = Context.create(
         home=zoo_home(args.home),
         device=args.device,
         threads=threads,
-        progress=not args.quiet,
+        progress=0 if args.quiet else 2 if args.verbose else 1,
         notify=say,
         registry=found,
         store_data=args.store_data,

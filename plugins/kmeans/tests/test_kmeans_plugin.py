@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,16 @@ def test_zoo_run_recovers_blobs_like_sklearn(tmp_path: Path) -> None:
     run_dir = Path(run["run_dir"])
     assert (run_dir / "clusters.png").is_file() and (run_dir / "loss_curve.png").is_file()
     assert torch.load(run_dir / "weights.pt")["centroids"].shape == (3, 2)
+
+
+def test_the_run_keeps_its_inertia_per_iteration(tmp_path: Path) -> None:
+    (run,) = invoke_json("run", "kmeans", "--quiet", home=tmp_path, plugins="kmeans")
+    training = json.loads(invoke("show", run["run_id"], "--json", home=tmp_path, plugins="kmeans").stdout)[
+        "training"
+    ]
+    assert training["loss_name"] == "inertia" and training["unit"] == "iteration"
+    assert "epochs" not in training and "validation" not in training  # no epochs, nothing held out
+    assert training["loss"][-1] == pytest.approx(run["metrics"]["inertia"], rel=1e-6)
 
 
 @pytest.mark.parametrize(

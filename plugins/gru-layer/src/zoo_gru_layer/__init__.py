@@ -22,9 +22,10 @@ def zoo_models() -> list[ModelSpec]:
             summary="The lesson's MyGRU (six Linear gates, 16 units) over time; logits from the last state.",
             reference=LESSON,
             # The lesson's 20 full-batch steps at lr 1e-3 leave the model near chance on waveforms;
-            # ten epochs of 16 mini-batches at lr 1e-2 learn them (the README's "Measured" table).
+            # ten epochs of 16 mini-batches at lr 1e-2 learn them (the README's "Measured" table),
+            # on all 1,000 training sequences: no validation split, so those numbers stay.
             defaults={"hidden_size": 16},
-            trainer={"epochs": 10, "lr": 1e-2},
+            trainer={"epochs": 10, "lr": 1e-2, "val_fraction": 0.0},
             bounds={"hidden_size": (1, None)},
             default_dataset="waveforms",
             input_shape=(None, None),

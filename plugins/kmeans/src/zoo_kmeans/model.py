@@ -550,6 +550,7 @@ class KMeans(_CentroidClustering):
 
     inertia = math.nan
     n_iter = 0
+    history_name = "inertia"  # what fit's per-iteration history measures, for the run's curve
 
     def fit(self, x: Tensor, y: Tensor | None = None) -> list[float]:
         """Cluster ``x`` (labels ``y`` are ignored); return the inertia of each iteration."""
