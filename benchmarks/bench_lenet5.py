@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from timing import Row, busy_core, emit, options, pin_threads
 from torch import nn
 
-from zoo_core import home
-from zoo_core.hparams import resolve_hparams, split_trainer
+from zoo_core import layout
+from zoo_core.hparams import resolve_settings
 from zoo_core.registry import get_registry
 from zoo_core.threads import choose_threads
 from zoo_core.training import fit, predict
@@ -100,7 +100,8 @@ def zoo_accuracy(model: nn.Module, test: Any) -> float:
 def recipe(model_name: str) -> tuple[Any, dict[str, Any]]:
     """The model's spec and the trainer settings `zoo run <model> --dataset fashion-mnist` uses."""
     spec = get_registry().model(model_name).spec
-    trainer, _ = split_trainer(resolve_hparams(spec, {}, DATASET))
+    # The whole training set, as the lesson's loop trains on: no validation split held out.
+    trainer = dict(resolve_settings(spec, {"val_fraction": 0}, DATASET).trainer)
     return spec, trainer
 
 
@@ -164,7 +165,7 @@ def bench_epoch(splits: Any, data_dir: Any, epochs: int, seed: int, threads: int
     times: dict[str, list[float]] = {"zoo": [], "lesson": []}
     mark = time.perf_counter()
 
-    def between_zoo_epochs(epoch: int, loss: float) -> None:
+    def between_zoo_epochs(epoch: int, loss: float, validation: Any) -> None:
         nonlocal mark
         times["zoo"].append(time.perf_counter() - mark)
         connection.send("epoch")
@@ -207,7 +208,7 @@ def time_to_target(
     class Reached(Exception):
         pass
 
-    def evaluate(epoch: int, loss: float) -> None:
+    def evaluate(epoch: int, loss: float, validation: Any) -> None:
         state["trained"] += time.perf_counter() - state["mark"]
         state["epochs"] = epoch
         if zoo_accuracy(model, splits.test) >= TARGET:
@@ -298,7 +299,7 @@ def main() -> None:
     parser.add_argument("--cap", type=int, default=20, help="most epochs for the lesson recipe in row 2")
     args = parser.parse_args()
     pin_threads(args.threads)
-    data_dir = home.data_dir(home.zoo_home())
+    data_dir = layout.data_dir(layout.zoo_home())
     splits = get_registry().dataset(DATASET).spec.load(data_dir)  # also unpacks what the lesson reads
     bench_epoch(splits, data_dir, args.repeats, seed=0, threads=args.threads)
     bench_time_to_target(splits, args.cap, list(range(args.repeats)), args.threads)

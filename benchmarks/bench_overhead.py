@@ -24,7 +24,7 @@ from pathlib import Path
 
 from timing import Row, emit, options
 
-from zoo_core import home
+from zoo_core import layout
 
 GOAL_S = 3.0
 COMMAND = ["run", "lenet5", "--dataset", "fashion-mnist", "--epochs", "1", "--quiet", "--json"]
@@ -43,7 +43,7 @@ def main() -> None:
     # --threads does not apply: the row measures the command as a user types it.
     args = options(__doc__.splitlines()[0], repeats=3).parse_args()
     zoo = shutil.which("zoo", path=os.path.dirname(sys.executable)) or "zoo"
-    data = home.data_dir(home.zoo_home())
+    data = layout.data_dir(layout.zoo_home())
     with tempfile.TemporaryDirectory(prefix="zoo-bench-") as scratch:
         env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "", "ZOO_HOME": scratch, "ZOO_DATA": str(data)}
         (data / CACHE).unlink(missing_ok=True)
