@@ -233,3 +233,17 @@ def test_hostile_values_are_one_line_exit_2_and_write_nothing(case, home, zoo, r
     assert_one_line_error(result, message)
     assert result.stdout == ""
     assert files_under(recorded) == before  # no row, no run folder, no output, no plugin
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "toy-mpl"],
+        ["run", "toy-mlp", "--set", "hidden=0"],
+        ["run", "toy-mlp", "--dataset", "toy-wave"],
+        ["run", "--all", "--set", "nope=1"],
+    ],
+)
+def test_a_refused_run_in_a_new_home_leaves_it_empty(home, zoo, args):
+    assert zoo(*args, check=False).returncode == 2
+    assert not home.exists() or list(home.iterdir()) == []

@@ -93,6 +93,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             overrides[option] = getattr(args, option)
     threads = check_threads(args.threads) if args.threads is not None else None
     found = registry()
+    # Every input is checked before the context opens the store: bad input writes nothing.
+    batch = plan_all(found, args.dataset, overrides) if args.all else None
+    plan = None if args.all else plan_run(found, args.name, args.dataset, overrides)
     context = Context.create(
         home=zoo_home(args.home),
         device=args.device,
@@ -114,8 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             flush=True,
         )
 
-    if args.all:
-        batch = plan_all(found, args.dataset, overrides)
+    if batch is not None:
         tally = run_every_model(
             batch,
             seeds,
@@ -126,7 +128,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             say=say,
         )
     else:
-        plan = plan_run(found, args.name, args.dataset, overrides)  # every input checked before seed 0
         tally = run_plans([plan], seeds, context, all_models=False, report=report, say=say)
     return tally.exit_code
 
