@@ -51,7 +51,7 @@ LAYERS = [
     "batch",
     "grid",
     "executors",
-    "sweep",
+    "sweeper",
     "records",
     "trained",
     "predict",

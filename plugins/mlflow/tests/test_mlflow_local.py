@@ -42,6 +42,8 @@ def test_a_run_lands_in_the_local_store_with_params_steps_scores_provenance_and_
         "weight_decay": "0.0",
         "optimizer": "adam",
         "schedule": "constant",
+        "val_fraction": "0.1",
+        "patience": "0",
     }
     assert [step for step, _ in logged.steps("loss")] == [1, 2, 3]
     assert {name: logged.metrics[name] for name in result.metrics} == pytest.approx(dict(result.metrics))
