@@ -225,9 +225,8 @@ class Store:
         # A read-only connection to a WAL-mode file leaves -wal and -shm files behind it, which only a
         # writer removes. Where this process could write anyway, reading through a read-write
         # connection (it never changes a row) leaves the folder as it was.
-        uri = self._read_only_uri()
-        if _writable(self.path) and _writable(self.path.parent):
-            uri = uri.replace("?mode=ro", "?mode=rw")
+        writable = _writable(self.path) and _writable(self.path.parent)
+        uri = self._uri("rw") if writable else self._read_only_uri()
         try:
             try:
                 connection = _opened(sqlite3.connect(uri, uri=True, timeout=60))
@@ -273,7 +272,10 @@ class Store:
             raise self._explain(exc, writing=False) from None
 
     def _read_only_uri(self) -> str:
-        return f"{self.path.absolute().as_uri()}?mode=ro"
+        return self._uri("ro")
+
+    def _uri(self, mode: str) -> str:
+        return f"{self.path.absolute().as_uri()}?mode={mode}"
 
     @property
     def _wal(self) -> Path:
