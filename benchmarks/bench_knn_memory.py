@@ -64,14 +64,15 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot, sklearn.metrics, torch
-from zoo_core.hparams import split_trainer
+from zoo_core.fitting import build_model
+from zoo_core.loading import checked_load
+from zoo_core.planning import plan_run
 from zoo_core.registry import get_registry
-from zoo_core.runner import checked_load, plan_run
 
 torch.set_num_threads(int(sys.argv[1]))
 plan = plan_run(get_registry(), "knn", {DATASET!r}, {{}})
 splits = checked_load(plan.dataset, Path(sys.argv[2]))
-model = plan.model.spec.build(plan.dataset.spec, **split_trainer(plan.hparams)[1])
+model = build_model(plan)
 model.fit(splits.train.x, splits.train.y)
 print(int(open("/proc/self/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE"))
 """
