@@ -43,20 +43,29 @@ _limits: Any = None
 
 # What the benchmark issue calls a busy machine: one other process spinning on one core.
 BUSY_LOOP = "while True: pass"
+# The spinner's own deadline, in case this process dies without killing it. Row 15's busy sweep
+# took 530 s on a loaded 2-core machine at --repeats 1: ten minutes left too little room.
+SPINNER_LIFETIME_S = 1800
 
 
 @contextmanager
 def busy_core() -> Iterator[None]:
     """Run one CPU-bound process (``python -c 'while True: pass'``) for the duration of the block.
 
-    The spinner is killed on exit, and it dies by itself after ten minutes if this process is
-    killed first, so no benchmark leaves a core busy behind it.
+    The spinner is killed on exit, and it dies by itself after half an hour if this process is
+    killed first, so no benchmark leaves a core busy behind it. A block that outlasts it would
+    time partly on a quiet machine: that raises instead of reporting a wrong figure.
     """
-    code = f"import signal; signal.alarm(600)\n{BUSY_LOOP}"
+    code = f"import signal; signal.alarm({SPINNER_LIFETIME_S})\n{BUSY_LOOP}"
     spinner = subprocess.Popen([sys.executable, "-c", code])
     try:
         time.sleep(0.5)  # let the scheduler see it as a running process before timing starts
         yield
+        if spinner.poll() is not None:
+            raise RuntimeError(
+                f"the busy core's spinner ended before the block did ({SPINNER_LIFETIME_S} s at most): "
+                "part of the 'busy' timing ran on a quiet machine"
+            )
     finally:
         spinner.kill()
         spinner.wait()
