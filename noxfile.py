@@ -10,9 +10,14 @@ from pathlib import Path
 
 import nox
 
+nox.needs_version = ">=2026.10.20"  # the first nox whose --parallel runs sessions side by side
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = False
-nox.options.sessions = ["lint", "tests", "plugin"]
+nox.options.sessions = ["tests", "lint", "plugin"]  # the longest first, so the others fill the second core
+# The default sessions share nothing but uv's cache, so they run side by side, one per core: while one
+# session builds its environment or imports torch, the other tests. Sessions not marked allow_parallel
+# (the integration ones, whose tests start clusters and servers and time their processes) run alone.
+nox.options.parallel = "auto"
 
 ROOT = Path(__file__).parent
 PLUGINS = sorted(p.name for p in (ROOT / "plugins").iterdir() if (p / "pyproject.toml").exists())
@@ -51,7 +56,7 @@ def install_zoo(session: nox.Session, *plugins: str) -> None:
     session.install(".", *(f"./plugins/{name}" for name in wanted), "pytest")
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def lint(session: nox.Session) -> None:
     """Check style and formatting with ruff."""
     session.install("ruff")
@@ -59,14 +64,16 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 def tests(session: nox.Session) -> None:
     """Run the core tests, with zoo-core alone installed (they bring their own test plugins)."""
     install_zoo(session)
-    session.run("pytest", "tests", *session.posargs)
+    # pytest-xdist: most tests are a single Python thread, so one worker per core halves the wall time.
+    session.install("pytest-xdist")
+    session.run("pytest", "tests", "--numprocesses", "auto", *session.posargs)
 
 
-@nox.session
+@nox.session(allow_parallel=True)
 @nox.parametrize("name", PLUGINS, ids=PLUGINS)
 def plugin(session: nox.Session, name: str) -> None:
     """Install zoo-core and one plugin alone in a fresh environment and run that plugin's tests."""
@@ -76,7 +83,7 @@ def plugin(session: nox.Session, name: str) -> None:
 
 @nox.session(default=False, tags=["integration"])
 def processes(session: nox.Session) -> None:
-    """Run the core tests whose point is many processes: concurrent runs, a fresh venv for the scaffold."""
+    """Run the core tests whose point is a process: signals, kills, mounts, concurrent runs, a new venv."""
     install_zoo(session)
     session.run("pytest", "tests", "-m", "integration", "--ignore=tests/cluster", *session.posargs)
 
@@ -101,6 +108,8 @@ def mlflow_server(session: nox.Session) -> None:
     """Log zoo runs to a real `mlflow server` on 127.0.0.1, and kill it mid-run (slow: it starts one)."""
     install_zoo(session, "mlflow")
     session.run("pytest", "plugins/mlflow/integration", *session.posargs)
+    # The plugin's own tests of many processes, left out of `plugin(mlflow)` for their cost.
+    session.run("pytest", "plugins/mlflow/tests", "-m", "integration", *session.posargs)
 
 
 @nox.session(default=False, tags=["integration"])

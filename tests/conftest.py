@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,12 +27,15 @@ def install_plugin(
     return site
 
 
+def toy_site(folder: Path) -> Path:
+    """A folder of installed test plugins holding the toy plugin."""
+    return install_plugin(folder, "zoo-toy", "0.3", {"toy": "zoo_toy"}, {"zoo_toy": TOY_SOURCE.read_text()})
+
+
 @pytest.fixture
 def site(tmp_path: Path) -> Path:
     """A folder of installed test plugins; the toy plugin is always there."""
-    return install_plugin(
-        tmp_path / "site", "zoo-toy", "0.3", {"toy": "zoo_toy"}, {"zoo_toy": TOY_SOURCE.read_text()}
-    )
+    return toy_site(tmp_path / "site")
 
 
 @pytest.fixture
@@ -57,24 +61,34 @@ def env(site: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture
-def in_process(site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Make the test plugins visible to this process and rebuild the plugin manager."""
+@contextmanager
+def plugins_from(site: Path) -> Iterator[None]:
+    """Make the test plugins in ``site`` visible to this process, rebuild the plugin manager, and
+    forget them afterwards, so the next test imports its own."""
     import importlib
 
     from zoo_core.plugins import reset
 
-    monkeypatch.syspath_prepend(str(site))
-    monkeypatch.setenv("ZOO_PLUGINS", "toy")
-    monkeypatch.setenv("ZOO_OFFLINE", "1")
-    importlib.invalidate_caches()
-    reset()
-    yield
-    # Forget the test plugins imported from this test's site, so the next test imports its own.
-    for name, module in list(sys.modules.items()):
-        if str(getattr(module, "__file__", None) or "").startswith(str(site)):
-            del sys.modules[name]
-    reset()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(site))
+        patch.setenv("ZOO_PLUGINS", "toy")
+        patch.setenv("ZOO_OFFLINE", "1")
+        importlib.invalidate_caches()
+        reset()
+        try:
+            yield
+        finally:
+            for name, module in list(sys.modules.items()):
+                if str(getattr(module, "__file__", None) or "").startswith(str(site)):
+                    del sys.modules[name]
+            reset()
+
+
+@pytest.fixture
+def in_process(site: Path) -> Iterator[None]:
+    """Make the test plugins visible to this process and rebuild the plugin manager."""
+    with plugins_from(site):
+        yield
 
 
 class Zoo:
@@ -146,6 +160,22 @@ def recorded(home: Path):
     return record
 
 
+@pytest.fixture(scope="module")
+def two_tasks_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with classification and forecasting runs, a smoke run and a baseline among them; built
+    once per module. Tests that write into a home get a copy (``two_tasks`` in test_leaderboard)."""
+    root = tmp_path_factory.mktemp("two-tasks")
+    home = root / "home"
+    home.mkdir()
+    with plugins_from(toy_site(root / "site")):
+        zoo = Zoo(home)
+        zoo("run", "toy-mlp", "--seeds", "0,1", "--quiet")
+        zoo("run", "toy-mlp", "--epochs", "1", "--quiet")
+        zoo("run", "majority-class", "--dataset", "toy-points", "--quiet")
+        zoo("run", "toy-net", "--quiet")
+    return home
+
+
 # What a user or a plugin controls, in places a report shows: it must come out as text.
 HOSTILE = "<script>alert('zoo')</script>"
 
@@ -162,8 +192,17 @@ class Reported:
     hostile: str = HOSTILE
 
 
-@pytest.fixture
-def reported(zoo: Zoo, home: Path, tmp_path: Path) -> Reported:
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory: pytest.TempPathFactory) -> Reported:
+    """Built once per module (four runs and a site take seconds); tests that change it copy it first."""
+    root = tmp_path_factory.mktemp("reported")
+    home = root / "home"
+    home.mkdir()
+    with plugins_from(toy_site(root / "site")):
+        return _report_every_kind_of_run(Zoo(home), home, root / "report")
+
+
+def _report_every_kind_of_run(zoo: Zoo, home: Path, site: Path) -> Reported:
     import shutil
 
     from zoo_core.store import RunRow, Store
@@ -191,6 +230,5 @@ def reported(zoo: Zoo, home: Path, tmp_path: Path) -> Reported:
     for values in (curves, failed):
         fields = {k: v for k, v in values.items() if k in RunRow.__dataclass_fields__}
         store.record(RunRow(**fields), values["metrics"] if values["status"] == "ok" else {})
-    site = tmp_path / "report"  # tmp_path / "site" holds the test plugins
     result = zoo("report", "--output", str(site))
     return Reported(home, site, result.stdout, curves["run_id"], failed["run_id"])

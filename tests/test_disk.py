@@ -188,6 +188,7 @@ print(json.dumps({"code": second.code, "stderr": second.stderr, "integrity": che
 RUN_FILES = ["config.json", "confusion_matrix.png", "loss_curve.png", "metrics.json", "weights.pt"]
 
 
+@pytest.mark.integration  # a `zoo` process in its own mount namespace: `nox -s processes`
 @needs_mount
 @pytest.mark.parametrize("free", [0, 48 * 1024, 4 * 1024 * 1024], ids=lambda n: f"{n} B free")
 def test_a_really_full_disk_loses_no_row_and_records_no_half_run(free, home, env, tmp_path, zoo):
@@ -261,6 +262,7 @@ def make_read_only(case: str, home: Path) -> tuple[list[str], Path]:
     return [], target
 
 
+@pytest.mark.integration  # a `zoo` process in its own mount namespace: `nox -s processes`
 @pytest.mark.parametrize("case", READ_ONLY)
 def test_a_read_only_store_is_read_and_refuses_runs_saying_so(case, home, env, zoo):
     [result] = zoo.json("run", "toy-mlp", "--quiet")

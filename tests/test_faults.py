@@ -143,6 +143,7 @@ def wait_for(started: Path, process: subprocess.Popen) -> str:
     return started.read_text()
 
 
+@pytest.mark.integration  # signals a `zoo` process: `nox -s processes`
 def test_ctrl_c_records_nothing_and_marks_the_folder_incomplete(tmp_path, install, home, env, zoo):
     zoo("run", "toy-mlp", "--quiet")  # only the interrupted run needs a process of its own
     process, run_id = start_slow_run(tmp_path, install, home, env)
@@ -155,6 +156,7 @@ def test_ctrl_c_records_nothing_and_marks_the_folder_incomplete(tmp_path, instal
     assert integrity(home / "results.sqlite") == "ok"
 
 
+@pytest.mark.integration  # signals a `zoo` process: `nox -s processes`
 def test_a_killed_run_records_nothing_and_the_store_stays_valid(tmp_path, install, home, env, zoo):
     zoo("run", "toy-mlp", "--quiet")  # only the killed run needs a process of its own
     process, run_id = start_slow_run(tmp_path, install, home, env)
@@ -235,6 +237,7 @@ def zoo_epoch_finished(config, epoch, loss):
 """
 
 
+@pytest.mark.integration  # signals a `zoo` process: `nox -s processes`
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=["TERM", "INT", "HUP"])
 def test_a_stopped_reproduce_removes_its_scratch_folder(stop, install, home, env, tmp_path, zoo):
     [original] = zoo.json("run", "toy-mlp", "--quiet")

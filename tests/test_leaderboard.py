@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import pytest
 
@@ -288,12 +289,9 @@ def test_filters_that_match_nothing_say_so_with_a_suggestion():
 
 
 @pytest.fixture
-def two_tasks(zoo):
-    """A home with classification and forecasting runs, a smoke run and a baseline among them."""
-    zoo("run", "toy-mlp", "--seeds", "0,1", "--quiet")
-    zoo("run", "toy-mlp", "--epochs", "1", "--quiet")
-    zoo("run", "majority-class", "--dataset", "toy-points", "--quiet")
-    zoo("run", "toy-net", "--quiet")
+def two_tasks(two_tasks_home, zoo, home):
+    """`zoo` on this test's own copy of a home with classification and forecasting runs."""
+    shutil.copytree(two_tasks_home, home, dirs_exist_ok=True)
     return zoo
 
 

@@ -5,6 +5,7 @@ tests/browser/ opens the same site in a real browser; these tests read its files
 
 from __future__ import annotations
 
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -94,10 +95,11 @@ def test_nothing_a_user_or_a_plugin_controls_becomes_markup(reported):
 
 
 def test_a_second_report_replaces_the_first_and_a_foreign_folder_is_refused(zoo, reported, tmp_path):
-    stale = reported.site / "runs" / "gone.html"
+    site = shutil.copytree(reported.site, tmp_path / "report")  # the module's site stays as it was
+    stale = site / "runs" / "gone.html"
     stale.write_text("from an older report")
-    zoo("report", "--output", str(reported.site))
-    assert not stale.exists() and (reported.site / "index.html").exists()
+    zoo("report", "--output", str(site), home=reported.home)
+    assert not stale.exists() and (site / "index.html").exists()
 
     foreign = tmp_path / "photos"
     foreign.mkdir()
@@ -111,7 +113,7 @@ def test_a_second_report_replaces_the_first_and_a_foreign_folder_is_refused(zoo,
 
 def test_task_keeps_one_tasks_boards_and_runs(zoo, reported, tmp_path):
     site = tmp_path / "forecasts"
-    zoo("report", "--output", str(site), "--task", "forecasting")
+    zoo("report", "--output", str(site), "--task", "forecasting", home=reported.home)
     page = Page(site / "index.html")
     assert page.tags.count("table") == 2 and page.shows("toy-net") and not page.shows("toy-mlp")
     assert len(list((site / "runs").glob("*.html"))) == 2

@@ -194,6 +194,7 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+@pytest.mark.integration  # kills a `zoo` process: `nox -s processes`
 def test_a_kill_between_the_commit_and_the_marker_leaves_a_truthful_run(home, env, zoo):
     process = subprocess.run(
         [sys.executable, "-c", KILL_AFTER_COMMIT, "run", "toy-mlp", "--quiet"],

@@ -183,6 +183,7 @@ def test_loading_the_plugin_does_not_import_mlflow():
     )
 
 
+@pytest.mark.integration  # four processes importing MLflow: `nox -s mlflow_server`
 def test_processes_starting_together_on_a_new_store_all_get_a_client(tmp_path):
     # A sweep's workers and its client open one new SQLite store at once; MLflow's migrations of a
     # new file must not collide ("table _alembic_tmp_experiments already exists").
