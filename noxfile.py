@@ -1,5 +1,5 @@
-"""Maintainer sessions. `nox` runs lint, the core tests, and each plugin's tests in its own environment;
-`nox -t integration` runs the slow ones that start servers, browsers, clusters and many processes."""
+"""Maintainer sessions. `nox` runs lint, the core tests, and each plugin's tests with only that plugin
+installed; `nox -t integration` runs the slow ones: servers, browsers, clusters, signals, many processes."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import nox
 nox.needs_version = ">=2026.10.20"  # the first nox whose --parallel runs sessions side by side
 nox.options.default_venv_backend = "uv"
 nox.options.reuse_existing_virtualenvs = False
-nox.options.sessions = ["tests", "lint", "plugin"]  # the longest first, so the others fill the second core
+nox.options.sessions = ["tests", "lint", "plugins"]  # the longest first, so the others fill the second core
 # The default sessions share nothing but uv's cache, so they run side by side, one per core: while one
 # session builds its environment or imports torch, the other tests. Sessions not marked allow_parallel
 # (the integration ones, whose tests start clusters and servers and time their processes) run alone.
@@ -74,6 +74,25 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(allow_parallel=True)
+def plugins(session: nox.Session) -> None:
+    """Run each plugin's tests with zoo-core and that plugin alone installed, one plugin after another.
+
+    One environment serves them all: before each plugin it is put back to exactly zoo-core alone
+    (``uv pip sync``), so no plugin's tests see another plugin or what it brought, while torch is
+    installed, and its bytecode compiled, once instead of once per plugin.
+    """
+    install_zoo(session)
+    python = str(Path(session.bin) / "python")
+    core_alone = Path(session.create_tmp()).resolve() / "zoo-core-alone.txt"
+    freeze = ["uv", "pip", "freeze", "--quiet", "--python", python]  # --quiet: no "Using Python" line
+    core_alone.write_text(session.run(*freeze, silent=True, external=True))
+    for name in PLUGINS:
+        session.run_install("uv", "pip", "sync", "--python", python, str(core_alone), external=True)
+        session.install(*(f"./plugins/{dist}" for dist in [name, *local_requirements(name)]))
+        session.run("pytest", f"plugins/{name}/tests", *session.posargs)
+
+
+@nox.session(default=False)
 @nox.parametrize("name", PLUGINS, ids=PLUGINS)
 def plugin(session: nox.Session, name: str) -> None:
     """Install zoo-core and one plugin alone in a fresh environment and run that plugin's tests."""

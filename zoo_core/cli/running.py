@@ -36,7 +36,9 @@ def register(commands: Any) -> None:
     seeds.add_argument("--seeds", help="comma-separated seeds, one run each, e.g. 0,1,2")
     p.add_argument("--device", default="auto", choices=DEVICES, help="default auto: CUDA, then MPS, then CPU")
     p.add_argument(
-        "--threads", type=int, help="CPU threads for torch (default: one per core this process may use)"
+        "--threads",
+        type=int,
+        help="CPU threads for torch (default: one per core that is free: usable by this process, not busy)",
     )
     p.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a hyperparameter (repeatable)"
