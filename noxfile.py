@@ -42,6 +42,12 @@ def local_requirements(name: str) -> list[str]:
     return found
 
 
+def one_thread_each(session: nox.Session) -> None:
+    """Give each test process one CPU thread: `nox` runs its sessions side by side, three processes on
+    two cores, where torch's intra-op threads would spin waiting for each other (see zoo_core.threads)."""
+    session.env["OMP_NUM_THREADS"] = "1"
+
+
 def install_zoo(session: nox.Session, *plugins: str) -> None:
     """Install zoo-core and the given plugins as wheels (non-editable), as users get them.
 
@@ -68,9 +74,11 @@ def lint(session: nox.Session) -> None:
 def tests(session: nox.Session) -> None:
     """Run the core tests, with zoo-core alone installed (they bring their own test plugins)."""
     install_zoo(session)
-    # pytest-xdist: most tests are a single Python thread, so one worker per core halves the wall time.
+    one_thread_each(session)
+    # pytest-xdist: most tests are a single Python thread, so one worker per core halves the wall time;
+    # worksteal keeps both workers busy to the end instead of leaving one with the last slow tests.
     session.install("pytest-xdist")
-    session.run("pytest", "tests", "--numprocesses", "auto", *session.posargs)
+    session.run("pytest", "tests", "--numprocesses", "auto", "--dist", "worksteal", *session.posargs)
 
 
 @nox.session(allow_parallel=True)
@@ -82,6 +90,7 @@ def plugins(session: nox.Session) -> None:
     installed, and its bytecode compiled, once instead of once per plugin.
     """
     install_zoo(session)
+    one_thread_each(session)
     python = str(Path(session.bin) / "python")
     core_alone = Path(session.create_tmp()).resolve() / "zoo-core-alone.txt"
     freeze = ["uv", "pip", "freeze", "--quiet", "--python", python]  # --quiet: no "Using Python" line
