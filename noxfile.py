@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import nox
+import nox.virtualenv
 
 nox.needs_version = ">=2026.10.20"  # the first nox whose --parallel runs sessions side by side
 nox.options.default_venv_backend = "uv"
@@ -93,10 +94,11 @@ def plugins(session: nox.Session) -> None:
     one_thread_each(session)
     python = str(Path(session.bin) / "python")
     core_alone = Path(session.create_tmp()).resolve() / "zoo-core-alone.txt"
-    freeze = ["uv", "pip", "freeze", "--quiet", "--python", python]  # --quiet: no "Using Python" line
+    uv = nox.virtualenv.UV  # the uv nox builds its environments with, on PATH or in nox's own environment
+    freeze = [uv, "pip", "freeze", "--quiet", "--python", python]  # --quiet: no "Using Python" line
     core_alone.write_text(session.run(*freeze, silent=True, external=True))
     for name in PLUGINS:
-        session.run_install("uv", "pip", "sync", "--python", python, str(core_alone), external=True)
+        session.run_install(uv, "pip", "sync", "--python", python, str(core_alone), external=True)
         session.install(*(f"./plugins/{dist}" for dist in [name, *local_requirements(name)]))
         session.run("pytest", f"plugins/{name}/tests", *session.posargs)
 
