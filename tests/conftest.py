@@ -106,6 +106,16 @@ class Zoo:
         return self(*args, "--json", home=home, env=env).json_lines()
 
 
+@contextmanager
+def toy_zoo(root: Path) -> Iterator[Zoo]:
+    """`zoo` in this process on a new home in ``root``, seeing the toy plugin from its own site there:
+    for fixtures that outlive one test, where the per-test ``zoo`` fixture cannot serve."""
+    home = root / "home"
+    home.mkdir()
+    with plugins_from(toy_site(root / "site")):
+        yield Zoo(home)
+
+
 @pytest.fixture
 def zoo(in_process, home: Path) -> Zoo:
     """Run `zoo` commands in this process against ``home``, seeing the test plugins (toy only)."""
@@ -164,16 +174,12 @@ def recorded(home: Path):
 def two_tasks_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with classification and forecasting runs, a smoke run and a baseline among them; built
     once per module. Tests that write into a home get a copy (``two_tasks`` in test_leaderboard)."""
-    root = tmp_path_factory.mktemp("two-tasks")
-    home = root / "home"
-    home.mkdir()
-    with plugins_from(toy_site(root / "site")):
-        zoo = Zoo(home)
+    with toy_zoo(tmp_path_factory.mktemp("two-tasks")) as zoo:
         zoo("run", "toy-mlp", "--seeds", "0,1", "--quiet")
         zoo("run", "toy-mlp", "--epochs", "1", "--quiet")
         zoo("run", "majority-class", "--dataset", "toy-points", "--quiet")
         zoo("run", "toy-net", "--quiet")
-    return home
+    return zoo.home
 
 
 # What a user or a plugin controls, in places a report shows: it must come out as text.
@@ -196,17 +202,16 @@ class Reported:
 def reported(tmp_path_factory: pytest.TempPathFactory) -> Reported:
     """Built once per module (four runs and a site take seconds); tests that change it copy it first."""
     root = tmp_path_factory.mktemp("reported")
-    home = root / "home"
-    home.mkdir()
-    with plugins_from(toy_site(root / "site")):
-        return _report_every_kind_of_run(Zoo(home), home, root / "report")
+    with toy_zoo(root) as zoo:
+        return _report_every_kind_of_run(zoo, root / "report")
 
 
-def _report_every_kind_of_run(zoo: Zoo, home: Path, site: Path) -> Reported:
+def _report_every_kind_of_run(zoo: Zoo, site: Path) -> Reported:
     import shutil
 
     from zoo_core.store import RunRow, Store
 
+    home = zoo.home
     [mlp, _] = zoo.json("run", "toy-mlp", "--seeds", "0,1", "--quiet")
     zoo.json("run", "majority-class", "--dataset", "toy-points", "--quiet")
     zoo.json("run", "toy-net", "--quiet")
