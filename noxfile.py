@@ -138,7 +138,7 @@ def mlflow_server(session: nox.Session) -> None:
     """Log zoo runs to a real `mlflow server` on 127.0.0.1, and kill it mid-run (slow: it starts one)."""
     install_zoo(session, "mlflow")
     session.run("pytest", "plugins/mlflow/integration", *session.posargs)
-    # The plugin's own tests of many processes, left out of `plugin(mlflow)` for their cost.
+    # The plugin's own tests of many processes, left out of the `plugins` session for their cost.
     session.run("pytest", "plugins/mlflow/tests", "-m", "integration", *session.posargs)
 
 
